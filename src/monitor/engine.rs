@@ -1,0 +1,587 @@
+//! `PerformanceMonitor`: records into module windows, closes ticks, runs detectors and
+//! rules, and builds the dashboard snapshot.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use foldhash::fast::FixedState;
+
+use super::alert::{self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Rule, Timing};
+use super::anomaly::DetectorSpec;
+use super::bottleneck;
+use super::config::MonitorConfig;
+use super::custom::CustomKind;
+use super::metrics::MetricName;
+use super::module::{ModuleId, ModuleMetrics, RuleKey};
+use super::sketch::SketchLayout;
+use super::snapshot::{
+    AlertSnapshot, DashboardSnapshot, ModuleSnapshot, ModuleSource, MonitorStatus, SpecMetrics, Summary,
+    WindowCounts,
+};
+use super::{RecordError, RequestEvent, Sample};
+
+const MAX_MODULE_NAME_BYTES: usize = 256;
+
+/// The spec's `PerformanceMonitor`: every module's window, the rules, the alerts.
+#[derive(Debug)]
+pub struct PerformanceMonitor {
+    config: MonitorConfig,
+    layout: Arc<SketchLayout>,
+    modules: Vec<ModuleMetrics>,
+    index: HashMap<Box<str>, ModuleId, FixedState>,
+    /// Index of the tick being filled; `None` before the first record or tick.
+    open_tick: Option<i64>,
+    last_tick_at: f64,
+    next_alert_id: u64,
+    resolved: VecDeque<Alert>,
+    status: MonitorStatus,
+}
+
+impl Default for PerformanceMonitor {
+    fn default() -> Self {
+        PerformanceMonitor::new(MonitorConfig::default())
+    }
+}
+
+impl PerformanceMonitor {
+    /// A monitor with validated settings.
+    pub fn new(config: MonitorConfig) -> Self {
+        let layout = Arc::new(SketchLayout::new(config.settings.relative_error, config.settings.max_bins));
+        let status = MonitorStatus {
+            window_seconds: config.window_seconds(),
+            tick_seconds: config.tick_seconds,
+            max_modules: config.settings.max_modules,
+            ..MonitorStatus::default()
+        };
+        PerformanceMonitor {
+            config,
+            layout,
+            modules: Vec::new(),
+            index: HashMap::with_hasher(FixedState::with_seed(0x7265_646c_696e_65)),
+            open_tick: None,
+            last_tick_at: 0.0,
+            next_alert_id: 1,
+            resolved: VecDeque::new(),
+            status,
+        }
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &MonitorConfig {
+        &self.config
+    }
+
+    /// The spec's thresholds: the alert rules.
+    pub fn thresholds(&self) -> &[Rule] {
+        &self.config.rules
+    }
+
+    /// The monitor's own counters (refusals, drops).
+    pub fn status(&self) -> &MonitorStatus {
+        &self.status
+    }
+
+    /// Every module, in the order first seen.
+    pub fn modules(&self) -> &[ModuleMetrics] {
+        &self.modules
+    }
+
+    /// A module by name.
+    pub fn module(&self, name: &str) -> Option<&ModuleMetrics> {
+        self.index.get(name).map(|id| &self.modules[id.index()])
+    }
+
+    /// A module's id, creating the module if it is new.
+    pub fn module_id(&mut self, name: &str, now: f64) -> Result<ModuleId, RecordError> {
+        if let Some(id) = self.index.get(name) {
+            return Ok(*id);
+        }
+        self.add_module(name, now)
+    }
+
+    /// Declares a module and where its data comes from (shown before any data arrives).
+    pub fn register(&mut self, name: &str, source: ModuleSource, now: f64) -> Result<ModuleId, RecordError> {
+        let id = self.module_id(name, now)?;
+        self.modules[id.index()].source = source;
+        Ok(id)
+    }
+
+    #[cold]
+    fn add_module(&mut self, name: &str, now: f64) -> Result<ModuleId, RecordError> {
+        let limit = self.config.settings.max_modules;
+        if self.modules.len() >= limit {
+            self.status.refused_new_modules += 1;
+            return Err(RecordError::ModuleCap {
+                module: truncate(name),
+                limit,
+            });
+        }
+        if name.is_empty() || name.len() > MAX_MODULE_NAME_BYTES || name.chars().any(char::is_control) {
+            self.status.rejected_records += 1;
+            return Err(RecordError::ModuleName { module: truncate(name) });
+        }
+        let id = ModuleId(self.modules.len() as u32);
+        let mut module = ModuleMetrics::with_layout(name.to_owned(), Arc::clone(&self.layout));
+        module.rule_indexes = self
+            .config
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.selects(name))
+            .map(|(index, _)| index as u16)
+            .collect();
+        let tick = self.tick_index(now).unwrap_or(0);
+        self.open_tick.get_or_insert(tick);
+        module.window.touch(self.open_tick.unwrap_or(tick));
+        self.modules.push(module);
+        self.index.insert(name.into(), id);
+        Ok(id)
+    }
+
+    /// Records one finished request. Returns the module's id for `record_id`.
+    #[inline]
+    pub fn record(&mut self, module: &str, latency_seconds: f64, ok: bool, now: f64) -> Result<ModuleId, RecordError> {
+        let id = match self.index.get(module) {
+            Some(id) => *id,
+            None => self.add_module(module, now)?,
+        };
+        self.record_id(id, latency_seconds, ok, now)?;
+        Ok(id)
+    }
+
+    /// Records one finished request for a module by id: the hot path.
+    #[inline]
+    pub fn record_id(&mut self, id: ModuleId, latency_seconds: f64, ok: bool, now: f64) -> Result<(), RecordError> {
+        let Some(module) = self.modules.get_mut(id.index()) else {
+            return Err(RecordError::UnknownId(id.index()));
+        };
+        let result = module.add_request(latency_seconds, ok, now);
+        if result.is_err() {
+            self.status.rejected_records += 1;
+        }
+        result
+    }
+
+    /// Records an event from a stream; an operation also feeds the distribution `op:<name>`.
+    pub fn record_event(&mut self, event: &RequestEvent, now: f64) -> Result<ModuleId, RecordError> {
+        if let Some(timestamp) = event.timestamp {
+            let window = self.config.window_seconds();
+            if !timestamp.is_finite() || timestamp < now - window {
+                self.status.rejected_records += 1;
+                return Err(RecordError::Stale {
+                    timestamp,
+                    window_seconds: window,
+                });
+            }
+        }
+        let id = self.record(&event.module, event.latency, event.ok, now)?;
+        if let Some(operation) = &event.operation {
+            let name = format!("op:{operation}");
+            self.custom_id(id, &name, CustomKind::Distribution, event.latency)?;
+        }
+        Ok(id)
+    }
+
+    /// Records requests and errors that carry no latency.
+    pub fn record_counts(&mut self, module: &str, requests: u64, errors: u64, now: f64) -> Result<ModuleId, RecordError> {
+        let id = self.module_id(module, now)?;
+        let m = &mut self.modules[id.index()];
+        m.window.add_counts(requests, errors);
+        m.last_update = m.last_update.max(now);
+        Ok(id)
+    }
+
+    /// Feeds a pre-aggregated sample.
+    pub fn observe(&mut self, sample: &Sample, now: f64) -> Result<ModuleId, RecordError> {
+        match sample {
+            Sample::Counts {
+                module,
+                requests,
+                errors,
+            } => self.record_counts(module, *requests, *errors, now),
+            Sample::Histogram {
+                module,
+                upper_bounds_seconds,
+                increases,
+                sum_increase_seconds,
+            } => {
+                let id = self.module_id(module, now)?;
+                let m = &mut self.modules[id.index()];
+                match m.window.add_buckets(upper_bounds_seconds, increases, *sum_increase_seconds) {
+                    Ok(()) => {
+                        m.last_update = m.last_update.max(now);
+                        Ok(id)
+                    }
+                    Err(error) => {
+                        self.status.rejected_histograms += 1;
+                        Err(error.into())
+                    }
+                }
+            }
+            Sample::Custom {
+                module,
+                name,
+                kind,
+                value,
+            } => {
+                let id = self.module_id(module, now)?;
+                self.custom_id(id, name, *kind, *value)?;
+                let m = &mut self.modules[id.index()];
+                m.last_update = m.last_update.max(now);
+                Ok(id)
+            }
+        }
+    }
+
+    fn custom_id(&mut self, id: ModuleId, name: &str, kind: CustomKind, value: f64) -> Result<(), RecordError> {
+        let limit = self.config.settings.max_custom_metrics;
+        let layout = Arc::clone(&self.layout);
+        let module = &mut self.modules[id.index()];
+        module.custom.record(&layout, name, kind, value, limit).map_err(|error| {
+            self.status.rejected_custom += 1;
+            RecordError::from(error)
+        })
+    }
+
+    /// Sets a module's data source label.
+    pub fn set_source(&mut self, id: ModuleId, source: ModuleSource) {
+        if let Some(module) = self.modules.get_mut(id.index()) {
+            module.source = source;
+        }
+    }
+
+    fn tick_index(&self, now: f64) -> Option<i64> {
+        let index = (now / self.config.tick_seconds).floor();
+        (index.is_finite() && index.abs() < 1e15).then_some(index as i64)
+    }
+
+    /// Closes every tick that ended by `now`, then recomputes statistics, runs the
+    /// detectors and rules, and returns the alert transitions. Ticks skipped by a late
+    /// caller close empty; statistics, detectors and rules then run once, at `now`.
+    pub fn tick(&mut self, now: f64) -> Vec<AlertEvent> {
+        let mut events = Vec::new();
+        let Some(current) = self.tick_index(now) else {
+            return events;
+        };
+        let Some(open) = self.open_tick else {
+            self.open_tick = Some(current);
+            return events;
+        };
+        if current <= open {
+            return events;
+        }
+        let closed = (current - open) as u64;
+        let last_closed = current - 1;
+        self.open_tick = Some(current);
+        self.last_tick_at = now;
+        let window_ticks = self.config.window_ticks;
+        let tick_seconds = self.config.tick_seconds;
+        let min_samples = self.config.settings.min_samples;
+        for index in 0..self.modules.len() {
+            let module = &mut self.modules[index];
+            module.window.close_ticks(closed, window_ticks);
+            module.stats = module
+                .window
+                .stats(&self.layout, min_samples, tick_seconds, window_ticks, last_closed);
+            if !module.custom.is_empty() {
+                module.custom.close_ticks(closed, window_ticks);
+                module.custom_values = module.custom.values(&self.layout, module.stats.covered_seconds);
+            }
+            self.evaluate(index, now, &mut events);
+        }
+        self.prune_resolved(now);
+        events
+    }
+
+    fn evaluate(&mut self, index: usize, now: f64, events: &mut Vec<AlertEvent>) {
+        let config = &self.config;
+        let module = &mut self.modules[index];
+        for rule_position in 0..module.rule_indexes.len() {
+            let rule_index = module.rule_indexes[rule_position];
+            let rule = &config.rules[rule_index as usize];
+            let key = RuleKey::Threshold(rule_index);
+            let condition = match module.metric_value(&rule.metric) {
+                Some((value, samples, true)) => Some((rule.judge(value), value, samples)),
+                // No data at all: an active alert on it resolves.
+                Some((value, 0, false)) => Some((Condition::Clear, value, 0)),
+                // Too few samples to judge: hold the current state.
+                Some((_, _, false)) => None,
+                None => Some((Condition::Clear, 0.0, 0)),
+            };
+            let Some((condition, value, samples)) = condition else {
+                continue;
+            };
+            let has_alert = module.alerts.iter().any(|(k, _)| *k == key);
+            if condition != Condition::Breach && !has_alert {
+                continue;
+            }
+            let evidence = Evidence {
+                value,
+                threshold: rule.threshold,
+                comparison: rule.comparison,
+                samples,
+                window_seconds: module.stats.covered_seconds,
+                z_score: None,
+                baseline_mean: None,
+                baseline_std: None,
+                baseline_samples: None,
+            };
+            let timing = Timing {
+                for_seconds: rule.for_seconds,
+                clear_for_seconds: rule.clear_for_seconds,
+            };
+            let source = AlertSource::Threshold { rule: rule.name.clone() };
+            let finished = advance(
+                module,
+                key,
+                &rule.metric,
+                source,
+                (condition, rule.level, evidence, timing),
+                now,
+                &mut self.next_alert_id,
+                events,
+            );
+            archive(&mut self.resolved, &mut self.status, finished, config.settings.max_resolved_alerts);
+        }
+        self.detect(index, now, events);
+    }
+
+    fn detect(&mut self, index: usize, now: f64, events: &mut Vec<AlertEvent>) {
+        let config = &self.config;
+        if config.settings.detector == DetectorSpec::None {
+            return;
+        }
+        let module = &mut self.modules[index];
+        if module.detectors.len() < config.detect_metrics.len() {
+            module.detectors.resize_with(config.detect_metrics.len(), || None);
+        }
+        let hysteresis = config.settings.anomaly_hysteresis;
+        for (slot, metric) in config.detect_metrics.iter().enumerate() {
+            let Some((value, samples, true)) = module.metric_value(metric) else {
+                continue;
+            };
+            let detector = module.detectors[slot].get_or_insert_with(|| {
+                config
+                    .settings
+                    .detector
+                    .build()
+                    .unwrap_or_else(|| Box::new(super::anomaly::RollingZScore::new(Default::default())))
+            });
+            let name = detector.name();
+            let Some(verdict) = detector.observe(value) else {
+                continue;
+            };
+            let key = RuleKey::Anomaly(slot as u16);
+            let warning_z = match &config.settings.detector {
+                DetectorSpec::Zscore(z) => z.warning_z,
+                DetectorSpec::None => 3.0,
+            };
+            let condition = if verdict.level.is_some() {
+                Condition::Breach
+            } else if verdict.score.abs() <= warning_z * (1.0 - hysteresis) {
+                Condition::Clear
+            } else {
+                Condition::Band
+            };
+            if condition != Condition::Breach && !module.alerts.iter().any(|(k, _)| *k == key) {
+                continue;
+            }
+            let evidence = Evidence {
+                value,
+                threshold: verdict.warning_bound,
+                comparison: if verdict.score >= 0.0 { Comparison::Above } else { Comparison::Below },
+                samples,
+                window_seconds: module.stats.covered_seconds,
+                z_score: Some(verdict.score),
+                baseline_mean: Some(verdict.baseline_mean),
+                baseline_std: Some(verdict.baseline_std),
+                baseline_samples: Some(verdict.baseline_samples),
+            };
+            let timing = Timing {
+                for_seconds: config.settings.anomaly_for_seconds,
+                clear_for_seconds: config.settings.anomaly_clear_for_seconds,
+            };
+            let level = verdict.level.unwrap_or(super::alert::AlertLevel::Warning);
+            let source = AlertSource::Anomaly {
+                detector: name.to_owned(),
+            };
+            let finished = advance(
+                module,
+                key,
+                metric,
+                source,
+                (condition, level, evidence, timing),
+                now,
+                &mut self.next_alert_id,
+                events,
+            );
+            archive(&mut self.resolved, &mut self.status, finished, config.settings.max_resolved_alerts);
+        }
+    }
+
+    fn prune_resolved(&mut self, now: f64) {
+        let retention = self.config.settings.resolved_retention_seconds;
+        while let Some(oldest) = self.resolved.front() {
+            if now - oldest.ended_at.unwrap_or(now) <= retention {
+                break;
+            }
+            self.resolved.pop_front();
+        }
+    }
+
+    /// Alerts pending or firing now, across modules.
+    pub fn active_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.modules.iter().flat_map(|m| m.active_alerts())
+    }
+
+    /// Recently resolved alerts, oldest first.
+    pub fn resolved_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.resolved.iter()
+    }
+
+    /// The dashboard at `now`: the spec's structure plus extras (see `snapshot`).
+    pub fn snapshot(&self, now: f64) -> DashboardSnapshot {
+        let mut summary = Summary {
+            total_modules: self.modules.len(),
+            active_alerts: 0,
+            warning_alerts: 0,
+            critical_alerts: 0,
+            info_alerts: 0,
+            pending_alerts: 0,
+        };
+        let mut alerts = Vec::new();
+        for alert in self.active_alerts() {
+            match alert.state {
+                AlertState::Firing => {
+                    summary.active_alerts += 1;
+                    match alert.level {
+                        super::AlertLevel::Warning => summary.warning_alerts += 1,
+                        super::AlertLevel::Critical => summary.critical_alerts += 1,
+                        super::AlertLevel::Info => summary.info_alerts += 1,
+                    }
+                }
+                AlertState::Pending => summary.pending_alerts += 1,
+                _ => {}
+            }
+            alerts.push(AlertSnapshot::new(alert, now));
+        }
+        alerts.sort_by(|a, b| b.level.cmp(&a.level).then(b.timestamp.total_cmp(&a.timestamp)));
+        alerts.extend(self.resolved.iter().rev().map(|alert| AlertSnapshot::new(alert, now)));
+        let modules = self
+            .modules
+            .iter()
+            .map(|module| (module.name().to_owned(), module_snapshot(module)))
+            .collect();
+        let bottlenecks = bottleneck::rank(
+            self.modules.iter().map(|m| (m.name(), &m.stats)),
+            self.config.settings.top_bottlenecks,
+        );
+        DashboardSnapshot {
+            timestamp: now,
+            modules,
+            alerts,
+            summary,
+            bottlenecks,
+            monitor: self.status,
+        }
+    }
+
+    /// The spec's `get_dashboard_data()`, as JSON.
+    pub fn dashboard_json(&self, now: f64) -> String {
+        // Serialising these plain structs cannot fail; non-finite floats become null.
+        serde_json::to_string(&self.snapshot(now)).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// Heap bytes held by all modules (excluding the index and allocator overhead).
+    pub fn heap_bytes(&self) -> usize {
+        self.modules.iter().map(ModuleMetrics::heap_bytes).sum::<usize>()
+            + self.modules.capacity() * std::mem::size_of::<ModuleMetrics>()
+    }
+}
+
+fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
+    let stats = module.statistics();
+    ModuleSnapshot {
+        metrics: SpecMetrics::from(stats),
+        last_update: module.last_update(),
+        total_requests: module.request_count(),
+        total_errors: module.error_count(),
+        source: module.source(),
+        status: module.status(),
+        percentiles: stats.percentiles,
+        window: WindowCounts {
+            requests: stats.window_requests,
+            errors: stats.window_errors,
+            latency_samples: stats.latency_samples,
+            seconds: stats.covered_seconds,
+        },
+        custom: module.custom_values().clone(),
+    }
+}
+
+/// Steps the alert in `key`'s slot; returns it if it just finished.
+#[allow(clippy::too_many_arguments)]
+fn advance(
+    module: &mut ModuleMetrics,
+    key: RuleKey,
+    metric: &MetricName,
+    source: AlertSource,
+    (condition, level, evidence, timing): (Condition, super::AlertLevel, Evidence, Timing),
+    now: f64,
+    next_id: &mut u64,
+    events: &mut Vec<AlertEvent>,
+) -> Option<Alert> {
+    let position = module.alerts.iter().position(|(k, _)| *k == key);
+    let mut slot = position.map(|p| module.alerts.swap_remove(p).1);
+    let module_name = module.name();
+    alert::step(
+        &mut slot,
+        condition,
+        level,
+        evidence,
+        timing,
+        now,
+        || {
+            let id = *next_id;
+            *next_id += 1;
+            Alert {
+                id,
+                module: module_name.to_owned(),
+                metric: metric.clone(),
+                source,
+                level,
+                state: AlertState::Pending,
+                pending_since: now,
+                firing_since: None,
+                ended_at: None,
+                clearing_since: None,
+                evidence,
+                peak_value: evidence.value,
+            }
+        },
+        events,
+    );
+    match slot {
+        Some(alert) if alert.is_active() => {
+            module.alerts.push((key, alert));
+            None
+        }
+        other => other,
+    }
+}
+
+fn archive(resolved: &mut VecDeque<Alert>, status: &mut MonitorStatus, finished: Option<Alert>, cap: usize) {
+    let Some(alert) = finished else { return };
+    if alert.state != AlertState::Resolved {
+        return;
+    }
+    resolved.push_back(alert);
+    while resolved.len() > cap {
+        resolved.pop_front();
+        status.dropped_resolved_alerts += 1;
+    }
+}
+
+fn truncate(name: &str) -> String {
+    name.chars().take(64).collect()
+}

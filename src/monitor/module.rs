@@ -1,0 +1,174 @@
+//! `ModuleMetrics`: one module's window, custom metrics, detectors and active alerts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::RecordError;
+use super::alert::Alert;
+use super::anomaly::Detector;
+use super::custom::CustomMetrics;
+use super::metrics::{Builtin, MetricName, WindowStats};
+use super::sketch::SketchLayout;
+use super::snapshot::{ModuleSource, ModuleStatus};
+use super::window::ModuleWindow;
+
+/// A module's index in its monitor, for the allocation-free hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModuleId(pub(crate) u32);
+
+impl ModuleId {
+    /// The index as a number.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Identifies an alert slot within a module: a threshold rule, or a watched metric's detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RuleKey {
+    Threshold(u16),
+    Anomaly(u16),
+}
+
+/// The spec's `ModuleMetrics`: everything the monitor keeps about one module.
+#[derive(Debug)]
+pub struct ModuleMetrics {
+    name: String,
+    layout: Arc<SketchLayout>,
+    pub(crate) source: ModuleSource,
+    pub(crate) window: ModuleWindow,
+    pub(crate) custom: CustomMetrics,
+    pub(crate) custom_values: BTreeMap<String, f64>,
+    pub(crate) stats: WindowStats,
+    pub(crate) last_update: f64,
+    pub(crate) rule_indexes: Vec<u16>,
+    pub(crate) alerts: Vec<(RuleKey, Alert)>,
+    pub(crate) detectors: Vec<Option<Box<dyn Detector>>>,
+}
+
+impl ModuleMetrics {
+    /// A module with no data, using the default sketch layout (1 % relative error).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self::with_layout(name.into(), Arc::new(SketchLayout::new(0.01, 2048)))
+    }
+
+    pub(crate) fn with_layout(name: String, layout: Arc<SketchLayout>) -> Self {
+        ModuleMetrics {
+            name,
+            layout,
+            source: ModuleSource::default(),
+            window: ModuleWindow::default(),
+            custom: CustomMetrics::default(),
+            custom_values: BTreeMap::new(),
+            stats: WindowStats::empty(),
+            last_update: 0.0,
+            rule_indexes: Vec::new(),
+            alerts: Vec::new(),
+            detectors: Vec::new(),
+        }
+    }
+
+    /// The spec's `add_request(latency, success)`, plus `now` (Unix seconds) for `last_update`.
+    /// The request counts in the open tick; statistics move when the monitor ticks.
+    #[inline]
+    pub fn add_request(&mut self, latency_seconds: f64, success: bool, now: f64) -> Result<(), RecordError> {
+        if !(latency_seconds >= 0.0 && latency_seconds.is_finite()) {
+            return Err(RecordError::Latency {
+                latency: latency_seconds,
+            });
+        }
+        self.window.add_request(&self.layout, latency_seconds, success);
+        if now > self.last_update {
+            self.last_update = now;
+        }
+        Ok(())
+    }
+
+    /// Module name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the module's data comes from.
+    pub fn source(&self) -> ModuleSource {
+        self.source
+    }
+
+    /// The spec's statistics, as of the last tick.
+    pub fn statistics(&self) -> &WindowStats {
+        &self.stats
+    }
+
+    /// Custom metric values, as of the last tick.
+    pub fn custom_values(&self) -> &BTreeMap<String, f64> {
+        &self.custom_values
+    }
+
+    /// Requests since the module was first seen (including the open tick).
+    pub fn request_count(&self) -> u64 {
+        self.window.total_requests()
+    }
+
+    /// Errors since the module was first seen (including the open tick).
+    pub fn error_count(&self) -> u64 {
+        self.window.total_errors()
+    }
+
+    /// Time of the latest record (Unix seconds), 0 before any.
+    pub fn last_update(&self) -> f64 {
+        self.last_update
+    }
+
+    /// Alerts active on this module (pending or firing).
+    pub fn active_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.iter().map(|(_, alert)| alert)
+    }
+
+    /// Health by the worst firing alert, or `NoData` when the window is empty.
+    pub fn status(&self) -> ModuleStatus {
+        use super::alert::{AlertLevel, AlertState};
+        let worst = self
+            .alerts
+            .iter()
+            .filter(|(_, a)| a.state == AlertState::Firing)
+            .map(|(_, a)| a.level)
+            .max();
+        match worst {
+            Some(AlertLevel::Critical) => ModuleStatus::Critical,
+            Some(AlertLevel::Warning) => ModuleStatus::Warning,
+            _ if self.stats.window_requests == 0 && self.stats.latency_samples == 0 => ModuleStatus::NoData,
+            _ => ModuleStatus::Ok,
+        }
+    }
+
+    /// A metric's value with its support: `(value, samples, trustworthy)`.
+    pub fn metric_value(&self, metric: &MetricName) -> Option<(f64, u64, bool)> {
+        match metric {
+            MetricName::Builtin(builtin) => {
+                let (samples, trusted) = self.stats.support(*builtin);
+                Some((self.stats.get(*builtin), samples, trusted))
+            }
+            MetricName::Custom(name) => self.custom_values.get(name).map(|v| (*v, 1, true)),
+        }
+    }
+
+    /// The value of a built-in metric, as of the last tick.
+    pub fn get(&self, metric: Builtin) -> f64 {
+        self.stats.get(metric)
+    }
+
+    /// Heap bytes held by this module, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.name.capacity()
+            + self.window.heap_bytes()
+            + self.custom.heap_bytes()
+            + self.rule_indexes.capacity() * 2
+            + self.alerts.capacity() * std::mem::size_of::<(RuleKey, Alert)>()
+            + self
+                .detectors
+                .iter()
+                .flatten()
+                .map(|d| d.heap_bytes() + 48)
+                .sum::<usize>()
+    }
+}

@@ -1,0 +1,432 @@
+//! A sliding-window latency sketch: DDSketch's logarithmic bins, kept as one live
+//! window of counts plus a compact delta per tick, so that a tick expires by subtraction.
+//!
+//! The bin mapping and its relative-error guarantee are `sketches-ddsketch`'s own
+//! (`Config::key` / `Config::value`); quantiles use the same rank rule as
+//! `DDSketch::quantile`, and [`WindowSketch::to_ddsketch`] yields a real, mergeable
+//! `DDSketch` of the window. What is ours is the windowing: DDSketch cannot subtract,
+//! and merging 60 per-tick sketches on every read costs too much time and memory
+//! (ARCHITECTURE.md, "The latency sketch", has the measurements).
+
+use sketches_ddsketch::{Config as DdConfig, DDSketch};
+
+/// Values at or below this (seconds) count as zero latency, as in DDSketch.
+const MIN_VALUE_SECONDS: f64 = 1.0e-9;
+
+/// The quantiles every window reports, in ascending order.
+pub const QUANTILES: [f64; 4] = [0.50, 0.95, 0.99, 0.999];
+
+/// Bin layout shared by every sketch of one monitor.
+#[derive(Debug, Clone)]
+pub struct SketchLayout {
+    mapping: DdConfig,
+    relative_error: f64,
+    max_bins: usize,
+}
+
+impl SketchLayout {
+    /// `relative_error` must be in (0, 1); `max_bins` bounds each window's dense array.
+    pub fn new(relative_error: f64, max_bins: usize) -> Self {
+        let max_bins = max_bins.max(16);
+        Self {
+            mapping: DdConfig::new(relative_error, max_bins as u32, MIN_VALUE_SECONDS),
+            relative_error,
+            max_bins,
+        }
+    }
+
+    /// The guaranteed relative error of every reported quantile (unless collapsed).
+    pub fn relative_error(&self) -> f64 {
+        self.relative_error
+    }
+
+    fn key(&self, latency_seconds: f64) -> i32 {
+        self.mapping.key(latency_seconds)
+    }
+
+    fn value(&self, key: i32) -> f64 {
+        self.mapping.value(key)
+    }
+}
+
+/// Quantile estimates of one window, with the facts needed to judge them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct QuantileEstimates {
+    /// Estimates for [`QUANTILES`], in seconds; `None` when the window is empty.
+    pub values: [Option<f64>; 4],
+    /// Number of latency samples in the window.
+    pub samples: u64,
+    /// True when bins were collapsed to respect `max_bins`: low quantiles may then
+    /// exceed the stated relative error.
+    pub collapsed: bool,
+}
+
+/// One module's (or one distribution's) latency window.
+#[derive(Debug, Clone, Default)]
+pub struct WindowSketch {
+    /// First key held by `window` and `open`.
+    key_offset: i32,
+    /// Counts of every closed tick in the window, by key.
+    window: Vec<u32>,
+    /// Counts of the open tick, by key; same layout as `window`.
+    open: Vec<u32>,
+    /// Index range of `open` that was touched this tick (inclusive), if any.
+    open_touched: Option<(usize, usize)>,
+    open_zeros: u32,
+    window_zeros: u64,
+    window_total: u64,
+    collapsed: bool,
+}
+
+/// A closed tick's bins, kept only to subtract them when the tick leaves the window.
+///
+/// Encoding: per non-empty bin, a LEB128 varint of `(zigzag(key - previous_key) << 1) | has_count`,
+/// followed by a varint count when `has_count` (a count of one, the common case, costs nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickBins {
+    encoded: Box<[u8]>,
+    zeros: u32,
+}
+
+impl TickBins {
+    /// Heap bytes used by this tick's encoding.
+    pub fn heap_bytes(&self) -> usize {
+        self.encoded.len()
+    }
+
+    /// True when the tick held no latency samples.
+    pub fn is_empty(&self) -> bool {
+        self.encoded.is_empty() && self.zeros == 0
+    }
+
+    /// The tick's samples as (key, count) pairs, in ascending key order.
+    fn pairs(&self) -> impl Iterator<Item = (i32, u32)> + '_ {
+        let mut bytes = self.encoded.iter().copied();
+        let mut key = 0i64;
+        std::iter::from_fn(move || {
+            let head = read_varint(&mut bytes)?;
+            key += unzigzag(head >> 1);
+            let count = if head & 1 == 1 {
+                read_varint(&mut bytes)? as u32
+            } else {
+                1
+            };
+            Some((key as i32, count))
+        })
+    }
+}
+
+impl WindowSketch {
+    /// Adds one latency sample to the open tick.
+    #[inline]
+    pub fn add(&mut self, layout: &SketchLayout, latency_seconds: f64) {
+        self.add_n(layout, latency_seconds, 1);
+    }
+
+    /// Adds `count` samples of one latency to the open tick.
+    pub fn add_n(&mut self, layout: &SketchLayout, latency_seconds: f64, count: u32) {
+        if count == 0 {
+            return;
+        }
+        if latency_seconds <= MIN_VALUE_SECONDS {
+            self.open_zeros = self.open_zeros.saturating_add(count);
+            return;
+        }
+        let index = self.index_for(layout, layout.key(latency_seconds));
+        let slot = &mut self.open[index];
+        *slot = slot.saturating_add(count);
+        self.open_touched = Some(match self.open_touched {
+            None => (index, index),
+            Some((lo, hi)) => (lo.min(index), hi.max(index)),
+        });
+    }
+
+    /// Moves the open tick into the window and returns its encoding for later expiry.
+    pub fn close_tick(&mut self) -> TickBins {
+        let zeros = std::mem::take(&mut self.open_zeros);
+        self.window_zeros += u64::from(zeros);
+        self.window_total += u64::from(zeros);
+        let Some((lo, hi)) = self.open_touched.take() else {
+            return TickBins {
+                encoded: Box::default(),
+                zeros,
+            };
+        };
+        let mut encoded = Vec::with_capacity((hi - lo + 1).min(64) * 2);
+        let mut previous_key = 0i64;
+        for index in lo..=hi {
+            let count = std::mem::take(&mut self.open[index]);
+            if count == 0 {
+                continue;
+            }
+            self.window[index] = self.window[index].saturating_add(count);
+            self.window_total += u64::from(count);
+            let key = i64::from(self.key_offset) + index as i64;
+            let has_count = u64::from(count != 1);
+            write_varint(&mut encoded, (zigzag(key - previous_key) << 1) | has_count);
+            if count != 1 {
+                write_varint(&mut encoded, u64::from(count));
+            }
+            previous_key = key;
+        }
+        TickBins {
+            encoded: encoded.into_boxed_slice(),
+            zeros,
+        }
+    }
+
+    /// Subtracts a tick that leaves the window (one returned earlier by `close_tick`).
+    pub fn expire(&mut self, bins: &TickBins) {
+        self.window_zeros = self.window_zeros.saturating_sub(u64::from(bins.zeros));
+        self.window_total = self.window_total.saturating_sub(u64::from(bins.zeros));
+        let len = self.window.len() as i64;
+        for (key, count) in bins.pairs() {
+            // Keys collapsed since this tick closed live in the edge bins.
+            let index = (i64::from(key) - i64::from(self.key_offset)).clamp(0, len - 1);
+            let Some(slot) = self.window.get_mut(index as usize) else {
+                continue;
+            };
+            *slot = slot.saturating_sub(count);
+            self.window_total = self.window_total.saturating_sub(u64::from(count));
+        }
+        if self.window_total == 0 && self.open_touched.is_none() {
+            self.release();
+        }
+    }
+
+    /// Empties the window and the open tick, freeing their memory.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Samples in the window (closed ticks only).
+    pub fn window_count(&self) -> u64 {
+        self.window_total
+    }
+
+    /// Estimates [`QUANTILES`] over the window in one pass.
+    ///
+    /// Ranks follow `DDSketch::quantile`: the sample of rank `floor(q * (n - 1))`.
+    /// `max_seconds`, the window's exact maximum, caps the estimates.
+    pub fn quantiles(&self, layout: &SketchLayout, max_seconds: f64) -> QuantileEstimates {
+        let samples = self.window_total;
+        let mut estimates = QuantileEstimates {
+            values: [None; 4],
+            samples,
+            collapsed: self.collapsed,
+        };
+        if samples == 0 {
+            return estimates;
+        }
+        let ranks = QUANTILES.map(|q| (q * (samples - 1) as f64) as u64);
+        let mut next = 0;
+        while next < ranks.len() && ranks[next] < self.window_zeros {
+            estimates.values[next] = Some(0.0);
+            next += 1;
+        }
+        let mut seen = self.window_zeros;
+        for (index, &count) in self.window.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            seen += u64::from(count);
+            while next < ranks.len() && ranks[next] < seen {
+                let value = layout.value(self.key_offset + index as i32);
+                estimates.values[next] = Some(value.min(max_seconds));
+                next += 1;
+            }
+            if next == ranks.len() {
+                break;
+            }
+        }
+        estimates
+    }
+
+    /// The window as a real `DDSketch`, for merging, storage and cross-checks.
+    pub fn to_ddsketch(&self, layout: &SketchLayout) -> DDSketch {
+        let mut sketch = DDSketch::new(layout.mapping.clone());
+        sketch.add_with_count(0.0, self.window_zeros);
+        for (index, &count) in self.window.iter().enumerate() {
+            if count > 0 {
+                let value = layout.value(self.key_offset + index as i32);
+                sketch.add_with_count(value, u64::from(count));
+            }
+        }
+        sketch
+    }
+
+    /// Heap bytes held (dense arrays only; tick encodings are owned by the caller).
+    pub fn heap_bytes(&self) -> usize {
+        (self.window.capacity() + self.open.capacity()) * std::mem::size_of::<u32>()
+    }
+
+    fn release(&mut self) {
+        self.window = Vec::new();
+        self.open = Vec::new();
+        self.key_offset = 0;
+        self.window_zeros = 0;
+        self.window_total = 0;
+        self.collapsed = false;
+    }
+
+    /// Index of `key` in the dense arrays, growing (or collapsing) them as needed.
+    #[inline]
+    fn index_for(&mut self, layout: &SketchLayout, key: i32) -> usize {
+        let relative = i64::from(key) - i64::from(self.key_offset);
+        if !self.window.is_empty() && relative >= 0 && (relative as usize) < self.window.len() {
+            return relative as usize;
+        }
+        self.grow_to(layout, key)
+    }
+
+    #[cold]
+    fn grow_to(&mut self, layout: &SketchLayout, key: i32) -> usize {
+        const CHUNK: i32 = 32;
+        if self.window.is_empty() {
+            let start = key - CHUNK / 2;
+            self.key_offset = start;
+            self.window = vec![0; CHUNK as usize];
+            self.open = vec![0; CHUNK as usize];
+            return (key - start) as usize;
+        }
+        let len = self.window.len() as i32;
+        let end = self.key_offset + len;
+        let max_bins = layout.max_bins as i32;
+        if key < self.key_offset {
+            let new_start = (key - CHUNK).max(end - max_bins);
+            if new_start >= self.key_offset {
+                // Already at the cap: the lowest bin absorbs smaller values.
+                self.collapsed = true;
+                return 0;
+            }
+            let grow = (self.key_offset - new_start) as usize;
+            self.window.splice(0..0, std::iter::repeat_n(0, grow));
+            self.open.splice(0..0, std::iter::repeat_n(0, grow));
+            self.key_offset = new_start;
+            self.open_touched = self.open_touched.map(|(lo, hi)| (lo + grow, hi + grow));
+            return (key.max(new_start) - new_start) as usize;
+        }
+        // key >= end: grow upward, collapsing the lowest bins if the cap requires it.
+        let wanted_end = key + CHUNK;
+        let new_start = self.key_offset.max(wanted_end - max_bins);
+        if new_start > self.key_offset {
+            self.collapse_low(new_start);
+        }
+        let new_len = (wanted_end - self.key_offset) as usize;
+        self.window.resize(new_len, 0);
+        self.open.resize(new_len, 0);
+        (key - self.key_offset) as usize
+    }
+
+    /// Folds every bin below `new_start` into the bin at `new_start`.
+    fn collapse_low(&mut self, new_start: i32) {
+        let drop = ((new_start - self.key_offset) as usize).min(self.window.len());
+        let folded_window: u32 = self.window.drain(..drop).sum();
+        let folded_open: u32 = self.open.drain(..drop).sum();
+        if self.window.is_empty() {
+            self.window.push(0);
+            self.open.push(0);
+        }
+        self.window[0] += folded_window;
+        self.open[0] += folded_open;
+        self.key_offset = new_start;
+        self.collapsed = true;
+        self.open_touched = self.open_touched.map(|(lo, hi)| {
+            (lo.saturating_sub(drop), hi.saturating_sub(drop))
+        });
+    }
+}
+
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = bytes.next()?;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> SketchLayout {
+        SketchLayout::new(0.01, 2048)
+    }
+
+    #[test]
+    fn varint_and_zigzag_round_trip() {
+        for value in [0i64, 1, -1, 63, -64, 300, -300, i32::MAX as i64, i32::MIN as i64] {
+            let mut out = Vec::new();
+            write_varint(&mut out, zigzag(value));
+            let decoded = read_varint(&mut out.into_iter()).map(unzigzag);
+            assert_eq!(decoded, Some(value));
+        }
+    }
+
+    #[test]
+    fn closed_tick_expires_to_an_empty_window() {
+        let layout = layout();
+        let mut sketch = WindowSketch::default();
+        for i in 1..=500 {
+            sketch.add(&layout, f64::from(i) * 0.001);
+        }
+        sketch.add(&layout, 0.0);
+        let bins = sketch.close_tick();
+        assert_eq!(sketch.window_count(), 501);
+        sketch.expire(&bins);
+        assert_eq!(sketch.window_count(), 0);
+        assert_eq!(sketch.heap_bytes(), 0, "an empty window frees its arrays");
+    }
+
+    #[test]
+    fn quantiles_match_ddsketch_fed_the_same_values() {
+        let layout = layout();
+        let mut ours = WindowSketch::default();
+        let mut reference = DDSketch::new(DdConfig::new(0.01, 2048, MIN_VALUE_SECONDS));
+        for i in 0..2000u32 {
+            let latency = 0.002 * (1.0 + f64::from(i % 97)) * (1.0 + f64::from(i % 7));
+            ours.add(&layout, latency);
+            reference.add(latency);
+        }
+        ours.close_tick();
+        let estimates = ours.quantiles(&layout, f64::INFINITY);
+        for (q, value) in QUANTILES.iter().zip(estimates.values) {
+            assert_eq!(value, reference.quantile(*q).ok().flatten(), "q = {q}");
+        }
+    }
+
+    #[test]
+    fn a_wide_range_collapses_low_bins_and_says_so() {
+        let layout = SketchLayout::new(0.01, 64);
+        let mut sketch = WindowSketch::default();
+        sketch.add(&layout, 1e-6);
+        sketch.add_n(&layout, 100.0, 10);
+        sketch.close_tick();
+        let estimates = sketch.quantiles(&layout, 100.0);
+        assert!(estimates.collapsed);
+        assert_eq!(estimates.samples, 11);
+        assert!(sketch.heap_bytes() <= 2 * 64 * 4 + 64);
+        let top = estimates.values[3].unwrap_or_default();
+        assert!((top - 100.0).abs() / 100.0 <= 0.01, "high quantiles keep their bound");
+    }
+}

@@ -1,0 +1,401 @@
+//! One module's sliding window: a ring of closed ticks plus the open one, yielding
+//! latency percentiles, mean, max, throughput and error rate.
+
+use std::collections::VecDeque;
+
+use super::metrics::{
+    Percentile, PercentileMethod, PercentileSet, WindowStats, is_low_confidence,
+};
+use super::sketch::{QUANTILES, SketchLayout, TickBins, WindowSketch};
+
+/// What one closed tick contributed, kept until it leaves the window.
+#[derive(Debug, Clone, Default)]
+struct TickSummary {
+    requests: u64,
+    errors: u64,
+    latency_count: u64,
+    latency_sum_seconds: f64,
+    latency_max_seconds: f64,
+    bins: TickBins,
+    /// Histogram bucket increases, for modules fed by Prometheus histograms.
+    bucket_increases: Option<Box<[u64]>>,
+}
+
+impl TickSummary {
+    fn heap_bytes(&self) -> usize {
+        self.bins.heap_bytes() + self.bucket_increases.as_ref().map_or(0, |b| b.len() * 8)
+    }
+}
+
+/// Bucket counts of a histogram-fed module.
+#[derive(Debug, Clone)]
+struct BucketWindow {
+    /// Upper bounds in seconds, ascending, the last one `+Inf`.
+    upper_bounds_seconds: Box<[f64]>,
+    window: Vec<u64>,
+    open: Vec<u64>,
+}
+
+/// Why a histogram sample was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BucketError {
+    /// Bounds and counts differ in length.
+    #[error("histogram has {bounds} bucket bounds but {counts} counts; send one count per bound")]
+    LengthMismatch {
+        /// Number of bounds sent.
+        bounds: usize,
+        /// Number of counts sent.
+        counts: usize,
+    },
+    /// Bounds are not strictly ascending or contain NaN.
+    #[error("histogram bucket bounds must be strictly ascending numbers ending in +Inf")]
+    BadBounds,
+}
+
+/// A module's window state.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleWindow {
+    ticks: VecDeque<TickSummary>,
+    open: TickSummary,
+    sketch: WindowSketch,
+    buckets: Option<Box<BucketWindow>>,
+    first_tick: Option<i64>,
+    total_requests: u64,
+    total_errors: u64,
+}
+
+impl ModuleWindow {
+    /// Records one finished request with its latency.
+    #[inline]
+    pub fn add_request(&mut self, layout: &SketchLayout, latency_seconds: f64, ok: bool) {
+        self.sketch.add(layout, latency_seconds);
+        let open = &mut self.open;
+        open.requests += 1;
+        open.errors += u64::from(!ok);
+        open.latency_count += 1;
+        open.latency_sum_seconds += latency_seconds;
+        if latency_seconds > open.latency_max_seconds {
+            open.latency_max_seconds = latency_seconds;
+        }
+        self.total_requests += 1;
+        self.total_errors += u64::from(!ok);
+    }
+
+    /// Records requests and errors that carry no latency (counter increases).
+    pub fn add_counts(&mut self, requests: u64, errors: u64) {
+        let errors = errors.min(requests);
+        self.open.requests = self.open.requests.saturating_add(requests);
+        self.open.errors = self.open.errors.saturating_add(errors);
+        self.total_requests = self.total_requests.saturating_add(requests);
+        self.total_errors = self.total_errors.saturating_add(errors);
+    }
+
+    /// Records a histogram's bucket increases (non-cumulative, one per upper bound,
+    /// the last bound `+Inf`) and the increase of its sum.
+    pub fn add_buckets(
+        &mut self,
+        upper_bounds_seconds: &[f64],
+        increases: &[u64],
+        sum_increase_seconds: f64,
+    ) -> Result<(), BucketError> {
+        if upper_bounds_seconds.len() != increases.len() {
+            return Err(BucketError::LengthMismatch {
+                bounds: upper_bounds_seconds.len(),
+                counts: increases.len(),
+            });
+        }
+        let ascending = upper_bounds_seconds.windows(2).all(|pair| pair[0] < pair[1]);
+        let ends_in_inf = upper_bounds_seconds.last() == Some(&f64::INFINITY);
+        if !ascending || !ends_in_inf || upper_bounds_seconds.iter().any(|b| b.is_nan()) {
+            return Err(BucketError::BadBounds);
+        }
+        let same_layout = self
+            .buckets
+            .as_ref()
+            .is_some_and(|b| *b.upper_bounds_seconds == *upper_bounds_seconds);
+        if !same_layout {
+            // A new layout cannot be merged with the old one: start its window afresh.
+            self.buckets = Some(Box::new(BucketWindow {
+                upper_bounds_seconds: upper_bounds_seconds.into(),
+                window: vec![0; increases.len()],
+                open: vec![0; increases.len()],
+            }));
+            for tick in &mut self.ticks {
+                tick.bucket_increases = None;
+            }
+        }
+        if let Some(buckets) = self.buckets.as_mut() {
+            for (slot, increase) in buckets.open.iter_mut().zip(increases) {
+                *slot = slot.saturating_add(*increase);
+            }
+        }
+        let count: u64 = increases.iter().fold(0u64, |acc, c| acc.saturating_add(*c));
+        self.open.latency_count = self.open.latency_count.saturating_add(count);
+        if sum_increase_seconds.is_finite() && sum_increase_seconds >= 0.0 {
+            self.open.latency_sum_seconds += sum_increase_seconds;
+        }
+        if let Some(highest) = increases.iter().rposition(|c| *c > 0) {
+            let bound = upper_bounds_seconds[highest];
+            let max = if bound.is_finite() {
+                bound
+            } else {
+                highest
+                    .checked_sub(1)
+                    .map_or(0.0, |below| upper_bounds_seconds[below])
+            };
+            self.open.latency_max_seconds = self.open.latency_max_seconds.max(max);
+        }
+        Ok(())
+    }
+
+    /// Notes that the module exists as of `tick` (its first sighting starts the rate clock).
+    pub fn touch(&mut self, tick: i64) {
+        self.first_tick.get_or_insert(tick);
+    }
+
+    /// Closes `count` ticks: the open one, then `count - 1` empty ones (a caller that
+    /// skipped ticks). Ticks older than `window_ticks` leave the window.
+    pub fn close_ticks(&mut self, count: u64, window_ticks: usize) {
+        if count == 0 {
+            return;
+        }
+        let mut closed = std::mem::take(&mut self.open);
+        closed.bins = self.sketch.close_tick();
+        if let Some(buckets) = self.buckets.as_mut() {
+            let increases: Box<[u64]> = std::mem::replace(
+                &mut buckets.open,
+                vec![0; buckets.upper_bounds_seconds.len()],
+            )
+            .into_boxed_slice();
+            for (slot, increase) in buckets.window.iter_mut().zip(increases.iter()) {
+                *slot = slot.saturating_add(*increase);
+            }
+            closed.bucket_increases = Some(increases);
+        }
+        self.push(closed, window_ticks);
+        let empties = (count - 1).min(window_ticks as u64);
+        for _ in 0..empties {
+            self.push(TickSummary::default(), window_ticks);
+        }
+    }
+
+    fn push(&mut self, tick: TickSummary, window_ticks: usize) {
+        self.ticks.push_back(tick);
+        while self.ticks.len() > window_ticks {
+            if let Some(old) = self.ticks.pop_front() {
+                self.sketch.expire(&old.bins);
+                if let (Some(buckets), Some(increases)) =
+                    (self.buckets.as_mut(), old.bucket_increases.as_ref())
+                {
+                    for (slot, increase) in buckets.window.iter_mut().zip(increases.iter()) {
+                        *slot = slot.saturating_sub(*increase);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Statistics over the closed ticks, as of closed tick `last_tick`.
+    pub fn stats(
+        &self,
+        layout: &SketchLayout,
+        min_samples: u64,
+        tick_seconds: f64,
+        window_ticks: usize,
+        last_tick: i64,
+    ) -> WindowStats {
+        let mut requests = 0u64;
+        let mut errors = 0u64;
+        let mut latency_count = 0u64;
+        let mut latency_sum = 0.0;
+        let mut latency_max: f64 = 0.0;
+        for tick in &self.ticks {
+            requests += tick.requests;
+            errors += tick.errors;
+            latency_count += tick.latency_count;
+            latency_sum += tick.latency_sum_seconds;
+            latency_max = latency_max.max(tick.latency_max_seconds);
+        }
+        let covered_ticks = match self.first_tick {
+            Some(first) if last_tick >= first => ((last_tick - first + 1) as usize).min(window_ticks),
+            _ => 0,
+        };
+        let covered_seconds = covered_ticks as f64 * tick_seconds;
+        let percentiles = if self.sketch.window_count() > 0 || self.buckets.is_none() {
+            self.sketch_percentiles(layout, min_samples, latency_max)
+        } else {
+            self.bucket_percentiles(min_samples)
+        };
+        WindowStats {
+            latency_mean: if latency_count > 0 {
+                latency_sum / latency_count as f64
+            } else {
+                0.0
+            },
+            latency_max,
+            percentiles,
+            requests_per_second: if covered_seconds > 0.0 {
+                requests as f64 / covered_seconds
+            } else {
+                0.0
+            },
+            error_rate: if requests > 0 {
+                errors as f64 / requests as f64
+            } else {
+                0.0
+            },
+            window_requests: requests,
+            window_errors: errors,
+            latency_samples: latency_count,
+            covered_seconds,
+            total_requests: self.total_requests,
+            total_errors: self.total_errors,
+        }
+    }
+
+    fn sketch_percentiles(&self, layout: &SketchLayout, min_samples: u64, max: f64) -> PercentileSet {
+        let estimates = self.sketch.quantiles(layout, max);
+        let [p50, p95, p99, p999] = std::array::from_fn(|i| Percentile {
+            value: estimates.values[i].unwrap_or(0.0),
+            samples: estimates.samples,
+            method: PercentileMethod::Sketch,
+            relative_error: Some(layout.relative_error()),
+            bucket_lower: None,
+            bucket_upper: None,
+            low_confidence: estimates.collapsed
+                || is_low_confidence(QUANTILES[i], estimates.samples, min_samples),
+        });
+        PercentileSet { p50, p95, p99, p999 }
+    }
+
+    fn bucket_percentiles(&self, min_samples: u64) -> PercentileSet {
+        let Some(buckets) = self.buckets.as_ref() else {
+            return PercentileSet::empty(PercentileMethod::Buckets);
+        };
+        let total: u64 = buckets.window.iter().sum();
+        let [p50, p95, p99, p999] = std::array::from_fn(|i| {
+            bucket_quantile(buckets, QUANTILES[i], total, min_samples)
+        });
+        PercentileSet { p50, p95, p99, p999 }
+    }
+
+    /// Requests since the module was first seen.
+    pub fn total_requests(&self) -> u64 {
+        self.total_requests
+    }
+
+    /// Errors since the module was first seen.
+    pub fn total_errors(&self) -> u64 {
+        self.total_errors
+    }
+
+    /// Latency-only window of the recent past, per closed tick (oldest first), for charts.
+    pub fn tick_request_counts(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.ticks.iter().map(|t| (t.requests, t.errors))
+    }
+
+    /// Heap bytes held by this window, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        let ring = self.ticks.capacity() * std::mem::size_of::<TickSummary>();
+        let ticks: usize = self.ticks.iter().map(TickSummary::heap_bytes).sum();
+        let buckets = self.buckets.as_ref().map_or(0, |b| {
+            std::mem::size_of::<BucketWindow>()
+                + (b.upper_bounds_seconds.len() + b.window.capacity() + b.open.capacity()) * 8
+        });
+        ring + ticks + self.sketch.heap_bytes() + buckets
+    }
+}
+
+/// Finds the bucket holding quantile `q`, and interpolates inside it as
+/// Prometheus's `histogram_quantile` does, keeping the bounds as evidence.
+fn bucket_quantile(buckets: &BucketWindow, q: f64, total: u64, min_samples: u64) -> Percentile {
+    let mut percentile = Percentile::empty(PercentileMethod::Buckets);
+    percentile.samples = total;
+    if total == 0 {
+        return percentile;
+    }
+    let rank = q * total as f64;
+    let mut below = 0u64;
+    for (index, &count) in buckets.window.iter().enumerate() {
+        if count == 0 || ((below + count) as f64) < rank {
+            below += count;
+            continue;
+        }
+        let lower = if index == 0 {
+            0.0
+        } else {
+            buckets.upper_bounds_seconds[index - 1]
+        };
+        let upper = buckets.upper_bounds_seconds[index];
+        percentile.value = if upper.is_finite() {
+            lower + (upper - lower) * ((rank - below as f64) / count as f64).clamp(0.0, 1.0)
+        } else {
+            lower
+        };
+        percentile.bucket_lower = Some(lower);
+        percentile.bucket_upper = upper.is_finite().then_some(upper);
+        break;
+    }
+    percentile.low_confidence = is_low_confidence(q, total, min_samples);
+    percentile
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TICK: f64 = 1.0;
+
+    fn layout() -> SketchLayout {
+        SketchLayout::new(0.01, 2048)
+    }
+
+    #[test]
+    fn rates_cover_only_the_seconds_seen() {
+        let layout = layout();
+        let mut window = ModuleWindow::default();
+        window.touch(0);
+        for _ in 0..50 {
+            window.add_request(&layout, 0.1, true);
+        }
+        window.close_ticks(1, 60);
+        let stats = window.stats(&layout, 10, TICK, 60, 0);
+        assert_eq!(stats.requests_per_second, 50.0);
+        assert_eq!(stats.covered_seconds, 1.0);
+    }
+
+    #[test]
+    fn bucket_percentile_reports_its_bounds() {
+        let layout = layout();
+        let mut window = ModuleWindow::default();
+        window.touch(0);
+        let bounds = [0.1, 0.25, 0.5, 1.0, f64::INFINITY];
+        window
+            .add_buckets(&bounds, &[50, 40, 8, 2, 0], 15.0)
+            .expect("valid histogram");
+        window.close_ticks(1, 60);
+        let stats = window.stats(&layout, 10, TICK, 60, 0);
+        let p95 = stats.percentiles.p95;
+        assert_eq!(p95.method, PercentileMethod::Buckets);
+        assert_eq!((p95.bucket_lower, p95.bucket_upper), (Some(0.25), Some(0.5)));
+        assert!((p95.value - (0.25 + 0.25 * 5.0 / 8.0)).abs() < 1e-12);
+        assert_eq!(stats.latency_mean, 0.15);
+    }
+
+    #[test]
+    fn bad_histograms_are_refused() {
+        let mut window = ModuleWindow::default();
+        assert!(matches!(
+            window.add_buckets(&[0.1, f64::INFINITY], &[1], 0.0),
+            Err(BucketError::LengthMismatch { .. })
+        ));
+        assert_eq!(
+            window.add_buckets(&[0.5, 0.1, f64::INFINITY], &[1, 1, 1], 0.0),
+            Err(BucketError::BadBounds)
+        );
+        assert_eq!(
+            window.add_buckets(&[0.1, 0.5], &[1, 1], 0.0),
+            Err(BucketError::BadBounds)
+        );
+    }
+}
