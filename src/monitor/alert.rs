@@ -244,10 +244,12 @@ impl Rule {
 
     /// True when the rule applies to `module`.
     pub fn selects(&self, module: &str) -> bool {
-        self.modules.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => module.starts_with(prefix),
-            None => pattern == module,
-        })
+        self.modules
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => module.starts_with(prefix),
+                None => pattern == module,
+            })
     }
 
     /// Classifies a value: breaching, clear (past the hysteresis band), or in between.
@@ -533,7 +535,12 @@ mod tests {
 
     #[test]
     fn selectors_match_names_and_prefixes() {
-        let mut spec = RuleSpec::new(Builtin::ErrorRate, Comparison::Above, 0.1, AlertLevel::Warning);
+        let mut spec = RuleSpec::new(
+            Builtin::ErrorRate,
+            Comparison::Above,
+            0.1,
+            AlertLevel::Warning,
+        );
         spec.modules = vec!["db_*".into(), "cache".into()];
         let rule = Rule::from_spec(&spec).expect("valid");
         assert!(rule.selects("db_primary"));
@@ -544,11 +551,21 @@ mod tests {
 
     #[test]
     fn invalid_rules_say_what_to_change() {
-        let mut spec = RuleSpec::new(Builtin::ErrorRate, Comparison::Above, f64::NAN, AlertLevel::Warning);
-        let message = Rule::from_spec(&spec).expect_err("NaN threshold").to_string();
+        let mut spec = RuleSpec::new(
+            Builtin::ErrorRate,
+            Comparison::Above,
+            f64::NAN,
+            AlertLevel::Warning,
+        );
+        let message = Rule::from_spec(&spec)
+            .expect_err("NaN threshold")
+            .to_string();
         assert!(message.contains("finite"), "{message}");
         spec.threshold = 0.1;
         spec.hysteresis = 1.5;
-        assert!(matches!(Rule::from_spec(&spec), Err(RuleError::Hysteresis { .. })));
+        assert!(matches!(
+            Rule::from_spec(&spec),
+            Err(RuleError::Hysteresis { .. })
+        ));
     }
 }

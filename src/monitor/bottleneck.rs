@@ -30,7 +30,10 @@ pub struct Bottleneck {
 }
 
 /// Ranks modules with latency data; returns the `top` by share of time spent.
-pub fn rank<'a>(modules: impl IntoIterator<Item = (&'a str, &'a WindowStats)>, top: usize) -> Vec<Bottleneck> {
+pub fn rank<'a>(
+    modules: impl IntoIterator<Item = (&'a str, &'a WindowStats)>,
+    top: usize,
+) -> Vec<Bottleneck> {
     let mut ranked: Vec<Bottleneck> = modules
         .into_iter()
         .filter(|(_, stats)| stats.latency_samples > 0)
@@ -47,10 +50,18 @@ pub fn rank<'a>(modules: impl IntoIterator<Item = (&'a str, &'a WindowStats)>, t
         })
         .collect();
     let total: f64 = ranked.iter().map(|b| b.time_spent_per_second).sum();
-    ranked.sort_by(|a, b| b.latency_p95.total_cmp(&a.latency_p95).then_with(|| a.module.cmp(&b.module)));
+    ranked.sort_by(|a, b| {
+        b.latency_p95
+            .total_cmp(&a.latency_p95)
+            .then_with(|| a.module.cmp(&b.module))
+    });
     for (index, entry) in ranked.iter_mut().enumerate() {
         entry.rank_by_p95 = index + 1;
-        entry.time_share = if total > 0.0 { entry.time_spent_per_second / total } else { 0.0 };
+        entry.time_share = if total > 0.0 {
+            entry.time_spent_per_second / total
+        } else {
+            0.0
+        };
     }
     ranked.sort_by(|a, b| {
         b.time_spent_per_second
@@ -97,6 +108,10 @@ mod tests {
         assert!((ranked[0].time_share - 10.0 / 10.5).abs() < 1e-12);
         assert_eq!(ranked[1].module, "slow");
         assert_eq!(ranked[1].rank_by_p95, 1);
-        assert!(ranked[0].reason.contains("95 % of time spent"), "{}", ranked[0].reason);
+        assert!(
+            ranked[0].reason.contains("95 % of time spent"),
+            "{}",
+            ranked[0].reason
+        );
     }
 }

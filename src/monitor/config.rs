@@ -128,7 +128,10 @@ impl MonitorConfig {
         }
         let ticks = settings.window_seconds / tick;
         let window_ticks = ticks.round();
-        if !ticks.is_finite() || (ticks - window_ticks).abs() > 1e-6 || !(1.0..=3600.0).contains(&window_ticks) {
+        if !ticks.is_finite()
+            || (ticks - window_ticks).abs() > 1e-6
+            || !(1.0..=3600.0).contains(&window_ticks)
+        {
             return Err(ConfigError::Window {
                 window: settings.window_seconds,
                 tick,
@@ -144,7 +147,9 @@ impl MonitorConfig {
             return Err(ConfigError::MaxBins(settings.max_bins));
         }
         if !(0.0..1.0).contains(&settings.anomaly_hysteresis) {
-            return Err(ConfigError::Anomaly("anomaly_hysteresis must be between 0 and 1"));
+            return Err(ConfigError::Anomaly(
+                "anomaly_hysteresis must be between 0 and 1",
+            ));
         }
         let durations = [
             settings.anomaly_for_seconds,
@@ -230,7 +235,9 @@ mod tests {
             window_seconds: 10.5,
             ..MonitorSettings::default()
         };
-        let message = MonitorConfig::new(bad_window).expect_err("fractional ticks").to_string();
+        let message = MonitorConfig::new(bad_window)
+            .expect_err("fractional ticks")
+            .to_string();
         assert!(message.contains("whole number of ticks"), "{message}");
         let unknown = MonitorConfig::from_json(r#"{"window": 60}"#).expect_err("unknown field");
         assert!(unknown.contains("unknown field `window`"), "{unknown}");

@@ -65,7 +65,9 @@ pub enum CustomError {
         wanted: CustomKind,
     },
     /// The module already has the most custom metrics allowed.
-    #[error("module already has {limit} custom metrics (max_custom_metrics); {name:?} was not added")]
+    #[error(
+        "module already has {limit} custom metrics (max_custom_metrics); {name:?} was not added"
+    )]
     TooMany {
         /// The refused metric.
         name: String,
@@ -131,18 +133,36 @@ impl CustomMetric {
         }
     }
 
-    fn values(&self, name: &str, layout: &SketchLayout, covered_seconds: f64, out: &mut BTreeMap<String, f64>) {
+    fn values(
+        &self,
+        name: &str,
+        layout: &SketchLayout,
+        covered_seconds: f64,
+        out: &mut BTreeMap<String, f64>,
+    ) {
         let sum: f64 = self.ticks.iter().map(|t| t.sum).sum();
         let count: u64 = self.ticks.iter().map(|t| t.count).sum();
         match self.kind {
             CustomKind::Counter => {
-                let rate = if covered_seconds > 0.0 { sum / covered_seconds } else { 0.0 };
+                let rate = if covered_seconds > 0.0 {
+                    sum / covered_seconds
+                } else {
+                    0.0
+                };
                 out.insert(name.to_owned(), rate);
                 out.insert(format!("{name}_total"), self.total);
             }
             CustomKind::Gauge => {
-                let min = self.ticks.iter().map(|t| t.min).fold(f64::INFINITY, f64::min);
-                let max = self.ticks.iter().map(|t| t.max).fold(f64::NEG_INFINITY, f64::max);
+                let min = self
+                    .ticks
+                    .iter()
+                    .map(|t| t.min)
+                    .fold(f64::INFINITY, f64::min);
+                let max = self
+                    .ticks
+                    .iter()
+                    .map(|t| t.max)
+                    .fold(f64::NEG_INFINITY, f64::max);
                 if let Some(last) = self.last {
                     out.insert(name.to_owned(), last);
                 }
@@ -167,7 +187,11 @@ impl CustomMetric {
 
     fn heap_bytes(&self) -> usize {
         self.ticks.capacity() * std::mem::size_of::<CustomTick>()
-            + self.ticks.iter().map(|t| t.bins.heap_bytes()).sum::<usize>()
+            + self
+                .ticks
+                .iter()
+                .map(|t| t.bins.heap_bytes())
+                .sum::<usize>()
             + self.sketch.heap_bytes()
     }
 }
@@ -201,12 +225,16 @@ impl CustomMetrics {
         limit: usize,
     ) -> Result<(), CustomError> {
         if name.is_empty() || super::metrics::Builtin::from_name(name).is_some() {
-            return Err(CustomError::Name { name: name.to_owned() });
+            return Err(CustomError::Name {
+                name: name.to_owned(),
+            });
         }
         let bad_counter = kind == CustomKind::Counter && value < 0.0;
         let bad_distribution = kind == CustomKind::Distribution && value < 0.0;
         if !value.is_finite() || bad_counter || bad_distribution {
-            return Err(CustomError::Value { name: name.to_owned() });
+            return Err(CustomError::Value {
+                name: name.to_owned(),
+            });
         }
         if !self.metrics.contains_key(name) {
             if self.metrics.len() >= limit {
@@ -215,7 +243,8 @@ impl CustomMetrics {
                     limit,
                 });
             }
-            self.metrics.insert(name.to_owned(), CustomMetric::new(kind));
+            self.metrics
+                .insert(name.to_owned(), CustomMetric::new(kind));
         }
         match self.metrics.get_mut(name) {
             Some(metric) if metric.kind == kind => {
@@ -270,15 +299,24 @@ mod tests {
         let layout = SketchLayout::new(0.01, 2048);
         let mut custom = CustomMetrics::default();
         for value in [1.0, 2.0, 3.0] {
-            custom.record(&layout, "jobs", CustomKind::Counter, value, 8).expect("ok");
-            custom.record(&layout, "depth", CustomKind::Gauge, value * 10.0, 8).expect("ok");
-            custom.record(&layout, "size", CustomKind::Distribution, value, 8).expect("ok");
+            custom
+                .record(&layout, "jobs", CustomKind::Counter, value, 8)
+                .expect("ok");
+            custom
+                .record(&layout, "depth", CustomKind::Gauge, value * 10.0, 8)
+                .expect("ok");
+            custom
+                .record(&layout, "size", CustomKind::Distribution, value, 8)
+                .expect("ok");
         }
         custom.close_ticks(1, 60);
         let values = custom.values(&layout, 2.0);
         assert_eq!(values["jobs"], 3.0);
         assert_eq!(values["jobs_total"], 6.0);
-        assert_eq!((values["depth"], values["depth_min"], values["depth_max"]), (30.0, 10.0, 30.0));
+        assert_eq!(
+            (values["depth"], values["depth_min"], values["depth_max"]),
+            (30.0, 10.0, 30.0)
+        );
         assert_eq!(values["size_count"], 3.0);
         assert!((values["size_p50"] - 2.0).abs() <= 0.02);
     }
@@ -287,10 +325,24 @@ mod tests {
     fn bad_values_and_clashes_are_refused() {
         let layout = SketchLayout::new(0.01, 2048);
         let mut custom = CustomMetrics::default();
-        assert!(custom.record(&layout, "x", CustomKind::Counter, -1.0, 8).is_err());
-        assert!(custom.record(&layout, "x", CustomKind::Gauge, f64::NAN, 8).is_err());
-        assert!(custom.record(&layout, "error_rate", CustomKind::Gauge, 1.0, 8).is_err());
-        custom.record(&layout, "x", CustomKind::Gauge, 1.0, 8).expect("ok");
+        assert!(
+            custom
+                .record(&layout, "x", CustomKind::Counter, -1.0, 8)
+                .is_err()
+        );
+        assert!(
+            custom
+                .record(&layout, "x", CustomKind::Gauge, f64::NAN, 8)
+                .is_err()
+        );
+        assert!(
+            custom
+                .record(&layout, "error_rate", CustomKind::Gauge, 1.0, 8)
+                .is_err()
+        );
+        custom
+            .record(&layout, "x", CustomKind::Gauge, 1.0, 8)
+            .expect("ok");
         assert!(matches!(
             custom.record(&layout, "x", CustomKind::Counter, 1.0, 8),
             Err(CustomError::KindClash { .. })

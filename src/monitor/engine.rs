@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 
-use super::alert::{self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Rule, Timing};
+use super::alert::{
+    self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Rule, Timing,
+};
 use super::anomaly::DetectorSpec;
 use super::bottleneck;
 use super::config::MonitorConfig;
@@ -15,8 +17,8 @@ use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
 use super::sketch::SketchLayout;
 use super::snapshot::{
-    AlertSnapshot, DashboardSnapshot, ModuleSnapshot, ModuleSource, MonitorStatus, SpecMetrics, Summary,
-    WindowCounts,
+    AlertSnapshot, DashboardSnapshot, ModuleSnapshot, ModuleSource, MonitorStatus, SpecMetrics,
+    Summary, WindowCounts,
 };
 use super::{RecordError, RequestEvent, Sample};
 
@@ -46,7 +48,10 @@ impl Default for PerformanceMonitor {
 impl PerformanceMonitor {
     /// A monitor with validated settings.
     pub fn new(config: MonitorConfig) -> Self {
-        let layout = Arc::new(SketchLayout::new(config.settings.relative_error, config.settings.max_bins));
+        let layout = Arc::new(SketchLayout::new(
+            config.settings.relative_error,
+            config.settings.max_bins,
+        ));
         let status = MonitorStatus {
             window_seconds: config.window_seconds(),
             tick_seconds: config.tick_seconds,
@@ -100,7 +105,12 @@ impl PerformanceMonitor {
     }
 
     /// Declares a module and where its data comes from (shown before any data arrives).
-    pub fn register(&mut self, name: &str, source: ModuleSource, now: f64) -> Result<ModuleId, RecordError> {
+    pub fn register(
+        &mut self,
+        name: &str,
+        source: ModuleSource,
+        now: f64,
+    ) -> Result<ModuleId, RecordError> {
         let id = self.module_id(name, now)?;
         self.modules[id.index()].source = source;
         Ok(id)
@@ -116,9 +126,14 @@ impl PerformanceMonitor {
                 limit,
             });
         }
-        if name.is_empty() || name.len() > MAX_MODULE_NAME_BYTES || name.chars().any(char::is_control) {
+        if name.is_empty()
+            || name.len() > MAX_MODULE_NAME_BYTES
+            || name.chars().any(char::is_control)
+        {
             self.status.rejected_records += 1;
-            return Err(RecordError::ModuleName { module: truncate(name) });
+            return Err(RecordError::ModuleName {
+                module: truncate(name),
+            });
         }
         let id = ModuleId(self.modules.len() as u32);
         let mut module = ModuleMetrics::with_layout(name.to_owned(), Arc::clone(&self.layout));
@@ -140,7 +155,13 @@ impl PerformanceMonitor {
 
     /// Records one finished request. Returns the module's id for `record_id`.
     #[inline]
-    pub fn record(&mut self, module: &str, latency_seconds: f64, ok: bool, now: f64) -> Result<ModuleId, RecordError> {
+    pub fn record(
+        &mut self,
+        module: &str,
+        latency_seconds: f64,
+        ok: bool,
+        now: f64,
+    ) -> Result<ModuleId, RecordError> {
         let id = match self.index.get(module) {
             Some(id) => *id,
             None => self.add_module(module, now)?,
@@ -151,7 +172,13 @@ impl PerformanceMonitor {
 
     /// Records one finished request for a module by id: the hot path.
     #[inline]
-    pub fn record_id(&mut self, id: ModuleId, latency_seconds: f64, ok: bool, now: f64) -> Result<(), RecordError> {
+    pub fn record_id(
+        &mut self,
+        id: ModuleId,
+        latency_seconds: f64,
+        ok: bool,
+        now: f64,
+    ) -> Result<(), RecordError> {
         let Some(module) = self.modules.get_mut(id.index()) else {
             return Err(RecordError::UnknownId(id.index()));
         };
@@ -163,7 +190,11 @@ impl PerformanceMonitor {
     }
 
     /// Records an event from a stream; an operation also feeds the distribution `op:<name>`.
-    pub fn record_event(&mut self, event: &RequestEvent, now: f64) -> Result<ModuleId, RecordError> {
+    pub fn record_event(
+        &mut self,
+        event: &RequestEvent,
+        now: f64,
+    ) -> Result<ModuleId, RecordError> {
         if let Some(timestamp) = event.timestamp {
             let window = self.config.window_seconds();
             if !timestamp.is_finite() || timestamp < now - window {
@@ -183,7 +214,13 @@ impl PerformanceMonitor {
     }
 
     /// Records requests and errors that carry no latency.
-    pub fn record_counts(&mut self, module: &str, requests: u64, errors: u64, now: f64) -> Result<ModuleId, RecordError> {
+    pub fn record_counts(
+        &mut self,
+        module: &str,
+        requests: u64,
+        errors: u64,
+        now: f64,
+    ) -> Result<ModuleId, RecordError> {
         let id = self.module_id(module, now)?;
         let m = &mut self.modules[id.index()];
         m.window.add_counts(requests, errors);
@@ -207,7 +244,10 @@ impl PerformanceMonitor {
             } => {
                 let id = self.module_id(module, now)?;
                 let m = &mut self.modules[id.index()];
-                match m.window.add_buckets(upper_bounds_seconds, increases, *sum_increase_seconds) {
+                match m
+                    .window
+                    .add_buckets(upper_bounds_seconds, increases, *sum_increase_seconds)
+                {
                     Ok(()) => {
                         m.last_update = m.last_update.max(now);
                         Ok(id)
@@ -233,14 +273,23 @@ impl PerformanceMonitor {
         }
     }
 
-    fn custom_id(&mut self, id: ModuleId, name: &str, kind: CustomKind, value: f64) -> Result<(), RecordError> {
+    fn custom_id(
+        &mut self,
+        id: ModuleId,
+        name: &str,
+        kind: CustomKind,
+        value: f64,
+    ) -> Result<(), RecordError> {
         let limit = self.config.settings.max_custom_metrics;
         let layout = Arc::clone(&self.layout);
         let module = &mut self.modules[id.index()];
-        module.custom.record(&layout, name, kind, value, limit).map_err(|error| {
-            self.status.rejected_custom += 1;
-            RecordError::from(error)
-        })
+        module
+            .custom
+            .record(&layout, name, kind, value, limit)
+            .map_err(|error| {
+                self.status.rejected_custom += 1;
+                RecordError::from(error)
+            })
     }
 
     /// Sets a module's data source label.
@@ -280,12 +329,18 @@ impl PerformanceMonitor {
         for index in 0..self.modules.len() {
             let module = &mut self.modules[index];
             module.window.close_ticks(closed, window_ticks);
-            module.stats = module
-                .window
-                .stats(&self.layout, min_samples, tick_seconds, window_ticks, last_closed);
+            module.stats = module.window.stats(
+                &self.layout,
+                min_samples,
+                tick_seconds,
+                window_ticks,
+                last_closed,
+            );
             if !module.custom.is_empty() {
                 module.custom.close_ticks(closed, window_ticks);
-                module.custom_values = module.custom.values(&self.layout, module.stats.covered_seconds);
+                module.custom_values = module
+                    .custom
+                    .values(&self.layout, module.stats.covered_seconds);
             }
             self.evaluate(index, now, &mut events);
         }
@@ -330,7 +385,9 @@ impl PerformanceMonitor {
                 for_seconds: rule.for_seconds,
                 clear_for_seconds: rule.clear_for_seconds,
             };
-            let source = AlertSource::Threshold { rule: rule.name.clone() };
+            let source = AlertSource::Threshold {
+                rule: rule.name.clone(),
+            };
             let finished = advance(
                 module,
                 key,
@@ -341,7 +398,12 @@ impl PerformanceMonitor {
                 &mut self.next_alert_id,
                 events,
             );
-            archive(&mut self.resolved, &mut self.status, finished, config.settings.max_resolved_alerts);
+            archive(
+                &mut self.resolved,
+                &mut self.status,
+                finished,
+                config.settings.max_resolved_alerts,
+            );
         }
         self.detect(index, now, events);
     }
@@ -353,7 +415,9 @@ impl PerformanceMonitor {
         }
         let module = &mut self.modules[index];
         if module.detectors.len() < config.detect_metrics.len() {
-            module.detectors.resize_with(config.detect_metrics.len(), || None);
+            module
+                .detectors
+                .resize_with(config.detect_metrics.len(), || None);
         }
         let hysteresis = config.settings.anomaly_hysteresis;
         for (slot, metric) in config.detect_metrics.iter().enumerate() {
@@ -361,11 +425,9 @@ impl PerformanceMonitor {
                 continue;
             };
             let detector = module.detectors[slot].get_or_insert_with(|| {
-                config
-                    .settings
-                    .detector
-                    .build()
-                    .unwrap_or_else(|| Box::new(super::anomaly::RollingZScore::new(Default::default())))
+                config.settings.detector.build().unwrap_or_else(|| {
+                    Box::new(super::anomaly::RollingZScore::new(Default::default()))
+                })
             });
             let name = detector.name();
             let Some(verdict) = detector.observe(value) else {
@@ -389,7 +451,11 @@ impl PerformanceMonitor {
             let evidence = Evidence {
                 value,
                 threshold: verdict.warning_bound,
-                comparison: if verdict.score >= 0.0 { Comparison::Above } else { Comparison::Below },
+                comparison: if verdict.score >= 0.0 {
+                    Comparison::Above
+                } else {
+                    Comparison::Below
+                },
                 samples,
                 window_seconds: module.stats.covered_seconds,
                 z_score: Some(verdict.score),
@@ -415,7 +481,12 @@ impl PerformanceMonitor {
                 &mut self.next_alert_id,
                 events,
             );
-            archive(&mut self.resolved, &mut self.status, finished, config.settings.max_resolved_alerts);
+            archive(
+                &mut self.resolved,
+                &mut self.status,
+                finished,
+                config.settings.max_resolved_alerts,
+            );
         }
     }
 
@@ -465,8 +536,17 @@ impl PerformanceMonitor {
             }
             alerts.push(AlertSnapshot::new(alert, now));
         }
-        alerts.sort_by(|a, b| b.level.cmp(&a.level).then(b.timestamp.total_cmp(&a.timestamp)));
-        alerts.extend(self.resolved.iter().rev().map(|alert| AlertSnapshot::new(alert, now)));
+        alerts.sort_by(|a, b| {
+            b.level
+                .cmp(&a.level)
+                .then(b.timestamp.total_cmp(&a.timestamp))
+        });
+        alerts.extend(
+            self.resolved
+                .iter()
+                .rev()
+                .map(|alert| AlertSnapshot::new(alert, now)),
+        );
         let modules = self
             .modules
             .iter()
@@ -489,12 +569,16 @@ impl PerformanceMonitor {
     /// The spec's `get_dashboard_data()`, as JSON.
     pub fn dashboard_json(&self, now: f64) -> String {
         // Serialising these plain structs cannot fail; non-finite floats become null.
-        serde_json::to_string(&self.snapshot(now)).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        serde_json::to_string(&self.snapshot(now))
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
     /// Heap bytes held by all modules (excluding the index and allocator overhead).
     pub fn heap_bytes(&self) -> usize {
-        self.modules.iter().map(ModuleMetrics::heap_bytes).sum::<usize>()
+        self.modules
+            .iter()
+            .map(ModuleMetrics::heap_bytes)
+            .sum::<usize>()
             + self.modules.capacity() * std::mem::size_of::<ModuleMetrics>()
     }
 }
@@ -570,7 +654,12 @@ fn advance(
     }
 }
 
-fn archive(resolved: &mut VecDeque<Alert>, status: &mut MonitorStatus, finished: Option<Alert>, cap: usize) {
+fn archive(
+    resolved: &mut VecDeque<Alert>,
+    status: &mut MonitorStatus,
+    finished: Option<Alert>,
+    cap: usize,
+) {
     let Some(alert) = finished else { return };
     if alert.state != AlertState::Resolved {
         return;

@@ -64,7 +64,9 @@ impl Builtin {
 
     /// Parses a built-in metric name.
     pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|metric| metric.name() == name)
+        Builtin::ALL
+            .into_iter()
+            .find(|metric| metric.name() == name)
     }
 
     /// True for metrics measured in seconds of latency.

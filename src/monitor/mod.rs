@@ -21,8 +21,12 @@ pub mod window;
 
 use serde::{Deserialize, Serialize};
 
-pub use alert::{Alert, AlertEvent, AlertLevel, AlertState, Comparison, Rule, RuleSpec, Transition};
-pub use anomaly::{AnomalyDetector, Detector, DetectorSpec, RollingZScore, Verdict, ZScoreSettings};
+pub use alert::{
+    Alert, AlertEvent, AlertLevel, AlertState, Comparison, Rule, RuleSpec, Transition,
+};
+pub use anomaly::{
+    AnomalyDetector, Detector, DetectorSpec, RollingZScore, Verdict, ZScoreSettings,
+};
 pub use config::{ConfigError, MonitorConfig, MonitorSettings};
 pub use custom::{CustomError, CustomKind};
 pub use engine::PerformanceMonitor;
@@ -91,7 +95,9 @@ pub enum Sample {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RecordError {
     /// The module cap was reached and the module is new.
-    #[error("module {module:?} refused: the monitor already tracks {limit} modules (raise max_modules)")]
+    #[error(
+        "module {module:?} refused: the monitor already tracks {limit} modules (raise max_modules)"
+    )]
     ModuleCap {
         /// The refused module.
         module: String,

@@ -71,13 +71,19 @@ impl ModuleMetrics {
     /// The spec's `add_request(latency, success)`, plus `now` (Unix seconds) for `last_update`.
     /// The request counts in the open tick; statistics move when the monitor ticks.
     #[inline]
-    pub fn add_request(&mut self, latency_seconds: f64, success: bool, now: f64) -> Result<(), RecordError> {
+    pub fn add_request(
+        &mut self,
+        latency_seconds: f64,
+        success: bool,
+        now: f64,
+    ) -> Result<(), RecordError> {
         if !(latency_seconds >= 0.0 && latency_seconds.is_finite()) {
             return Err(RecordError::Latency {
                 latency: latency_seconds,
             });
         }
-        self.window.add_request(&self.layout, latency_seconds, success);
+        self.window
+            .add_request(&self.layout, latency_seconds, success);
         if now > self.last_update {
             self.last_update = now;
         }
@@ -136,7 +142,9 @@ impl ModuleMetrics {
         match worst {
             Some(AlertLevel::Critical) => ModuleStatus::Critical,
             Some(AlertLevel::Warning) => ModuleStatus::Warning,
-            _ if self.stats.window_requests == 0 && self.stats.latency_samples == 0 => ModuleStatus::NoData,
+            _ if self.stats.window_requests == 0 && self.stats.latency_samples == 0 => {
+                ModuleStatus::NoData
+            }
             _ => ModuleStatus::Ok,
         }
     }

@@ -331,9 +331,9 @@ impl WindowSketch {
         self.open[0] += folded_open;
         self.key_offset = new_start;
         self.collapsed = true;
-        self.open_touched = self.open_touched.map(|(lo, hi)| {
-            (lo.saturating_sub(drop), hi.saturating_sub(drop))
-        });
+        self.open_touched = self
+            .open_touched
+            .map(|(lo, hi)| (lo.saturating_sub(drop), hi.saturating_sub(drop)));
     }
 }
 
@@ -375,7 +375,17 @@ mod tests {
 
     #[test]
     fn varint_and_zigzag_round_trip() {
-        for value in [0i64, 1, -1, 63, -64, 300, -300, i32::MAX as i64, i32::MIN as i64] {
+        for value in [
+            0i64,
+            1,
+            -1,
+            63,
+            -64,
+            300,
+            -300,
+            i32::MAX as i64,
+            i32::MIN as i64,
+        ] {
             let mut out = Vec::new();
             write_varint(&mut out, zigzag(value));
             let decoded = read_varint(&mut out.into_iter()).map(unzigzag);
@@ -427,6 +437,9 @@ mod tests {
         assert_eq!(estimates.samples, 11);
         assert!(sketch.heap_bytes() <= 2 * 64 * 4 + 64);
         let top = estimates.values[3].unwrap_or_default();
-        assert!((top - 100.0).abs() / 100.0 <= 0.01, "high quantiles keep their bound");
+        assert!(
+            (top - 100.0).abs() / 100.0 <= 0.01,
+            "high quantiles keep their bound"
+        );
     }
 }

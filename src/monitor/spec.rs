@@ -53,7 +53,12 @@ impl PerformanceMonitor {
     /// over twice its threshold is critical; requests_per_second alerts when it falls
     /// below its threshold; everything else is a warning. The stateful lifecycle
     /// (pending, firing, resolved) is `tick`'s job; this is the spec's one-shot check.
-    pub fn check_thresholds(&self, module: &str, stats: &WindowStats, now: f64) -> Vec<PerformanceAlert> {
+    pub fn check_thresholds(
+        &self,
+        module: &str,
+        stats: &WindowStats,
+        now: f64,
+    ) -> Vec<PerformanceAlert> {
         SPEC_THRESHOLDS
             .iter()
             .filter_map(|&(metric, threshold)| {
@@ -76,8 +81,15 @@ impl PerformanceMonitor {
                     metric: metric.name().to_owned(),
                     value,
                     threshold,
-                    level: if critical { AlertLevel::Critical } else { AlertLevel::Warning },
-                    message: format!("{module}: {} = {value:.3} (threshold: {threshold:.3})", metric.name()),
+                    level: if critical {
+                        AlertLevel::Critical
+                    } else {
+                        AlertLevel::Warning
+                    },
+                    message: format!(
+                        "{module}: {} = {value:.3} (threshold: {threshold:.3})",
+                        metric.name()
+                    ),
                 })
             })
             .collect()

@@ -3,9 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::metrics::{
-    Percentile, PercentileMethod, PercentileSet, WindowStats, is_low_confidence,
-};
+use super::metrics::{Percentile, PercentileMethod, PercentileSet, WindowStats, is_low_confidence};
 use super::sketch::{QUANTILES, SketchLayout, TickBins, WindowSketch};
 
 /// What one closed tick contributed, kept until it leaves the window.
@@ -104,7 +102,9 @@ impl ModuleWindow {
                 counts: increases.len(),
             });
         }
-        let ascending = upper_bounds_seconds.windows(2).all(|pair| pair[0] < pair[1]);
+        let ascending = upper_bounds_seconds
+            .windows(2)
+            .all(|pair| pair[0] < pair[1]);
         let ends_in_inf = upper_bounds_seconds.last() == Some(&f64::INFINITY);
         if !ascending || !ends_in_inf || upper_bounds_seconds.iter().any(|b| b.is_nan()) {
             return Err(BucketError::BadBounds);
@@ -217,7 +217,9 @@ impl ModuleWindow {
             latency_max = latency_max.max(tick.latency_max_seconds);
         }
         let covered_ticks = match self.first_tick {
-            Some(first) if last_tick >= first => ((last_tick - first + 1) as usize).min(window_ticks),
+            Some(first) if last_tick >= first => {
+                ((last_tick - first + 1) as usize).min(window_ticks)
+            }
             _ => 0,
         };
         let covered_seconds = covered_ticks as f64 * tick_seconds;
@@ -253,7 +255,12 @@ impl ModuleWindow {
         }
     }
 
-    fn sketch_percentiles(&self, layout: &SketchLayout, min_samples: u64, max: f64) -> PercentileSet {
+    fn sketch_percentiles(
+        &self,
+        layout: &SketchLayout,
+        min_samples: u64,
+        max: f64,
+    ) -> PercentileSet {
         let estimates = self.sketch.quantiles(layout, max);
         let [p50, p95, p99, p999] = std::array::from_fn(|i| Percentile {
             value: estimates.values[i].unwrap_or(0.0),
@@ -265,7 +272,12 @@ impl ModuleWindow {
             low_confidence: estimates.collapsed
                 || is_low_confidence(QUANTILES[i], estimates.samples, min_samples),
         });
-        PercentileSet { p50, p95, p99, p999 }
+        PercentileSet {
+            p50,
+            p95,
+            p99,
+            p999,
+        }
     }
 
     fn bucket_percentiles(&self, min_samples: u64) -> PercentileSet {
@@ -273,10 +285,14 @@ impl ModuleWindow {
             return PercentileSet::empty(PercentileMethod::Buckets);
         };
         let total: u64 = buckets.window.iter().sum();
-        let [p50, p95, p99, p999] = std::array::from_fn(|i| {
-            bucket_quantile(buckets, QUANTILES[i], total, min_samples)
-        });
-        PercentileSet { p50, p95, p99, p999 }
+        let [p50, p95, p99, p999] =
+            std::array::from_fn(|i| bucket_quantile(buckets, QUANTILES[i], total, min_samples));
+        PercentileSet {
+            p50,
+            p95,
+            p99,
+            p999,
+        }
     }
 
     /// Requests since the module was first seen.
@@ -377,7 +393,10 @@ mod tests {
         let stats = window.stats(&layout, 10, TICK, 60, 0);
         let p95 = stats.percentiles.p95;
         assert_eq!(p95.method, PercentileMethod::Buckets);
-        assert_eq!((p95.bucket_lower, p95.bucket_upper), (Some(0.25), Some(0.5)));
+        assert_eq!(
+            (p95.bucket_lower, p95.bucket_upper),
+            (Some(0.25), Some(0.5))
+        );
         assert!((p95.value - (0.25 + 0.25 * 5.0 / 8.0)).abs() < 1e-12);
         assert_eq!(stats.latency_mean, 0.15);
     }
