@@ -207,8 +207,10 @@ impl PerformanceMonitor {
         }
         let id = self.record(&event.module, event.latency, event.ok, now)?;
         if let Some(operation) = &event.operation {
+            // The request itself is recorded; a refused operation metric (say, past
+            // max_custom_metrics) is counted in `rejected_custom` and not an error here.
             let name = format!("op:{operation}");
-            self.custom_id(id, &name, CustomKind::Distribution, event.latency)?;
+            let _ = self.custom_id(id, &name, CustomKind::Distribution, event.latency);
         }
         Ok(id)
     }
