@@ -429,6 +429,19 @@ pub struct Timing {
     pub clear_for_seconds: f64,
 }
 
+/// One evaluation of a rule or detector against one module.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation {
+    /// Where the value stands.
+    pub condition: Condition,
+    /// Level to raise (or escalate to) on a breach.
+    pub level: AlertLevel,
+    /// The facts behind it.
+    pub evidence: Evidence,
+    /// `for` and `clear_for`.
+    pub timing: Timing,
+}
+
 /// Advances one alert slot by one evaluation and reports the transitions.
 ///
 /// `slot` holds the active alert, if any; `make` creates a new alert when the
@@ -436,14 +449,17 @@ pub struct Timing {
 /// so the caller can archive it.
 pub fn step(
     slot: &mut Option<Alert>,
-    condition: Condition,
-    level: AlertLevel,
-    evidence: Evidence,
-    timing: Timing,
+    observation: Observation,
     now: f64,
     make: impl FnOnce() -> Alert,
     events: &mut Vec<AlertEvent>,
 ) {
+    let Observation {
+        condition,
+        level,
+        evidence,
+        timing,
+    } = observation;
     let mut emit = |alert: &Alert, transition| {
         events.push(AlertEvent {
             at: now,

@@ -34,55 +34,58 @@ pub fn rank<'a>(
     modules: impl IntoIterator<Item = (&'a str, &'a WindowStats)>,
     top: usize,
 ) -> Vec<Bottleneck> {
-    let mut ranked: Vec<Bottleneck> = modules
+    // Rank on borrowed rows; only the `top` become owned `Bottleneck`s.
+    let mut rows: Vec<(&str, &WindowStats, usize)> = modules
         .into_iter()
         .filter(|(_, stats)| stats.latency_samples > 0)
-        .map(|(module, stats)| Bottleneck {
-            module: module.to_owned(),
-            latency_p95: stats.percentiles.p95.value,
-            latency_mean: stats.latency_mean,
-            requests_per_second: stats.requests_per_second,
-            time_spent_per_second: stats.requests_per_second * stats.latency_mean,
-            time_share: 0.0,
-            rank_by_p95: 0,
-            rank_by_share: 0,
-            reason: String::new(),
-        })
+        .map(|(module, stats)| (module, stats, 0))
         .collect();
-    let total: f64 = ranked.iter().map(|b| b.time_spent_per_second).sum();
-    ranked.sort_by(|a, b| {
-        b.latency_p95
-            .total_cmp(&a.latency_p95)
-            .then_with(|| a.module.cmp(&b.module))
+    let spent = |stats: &WindowStats| stats.requests_per_second * stats.latency_mean;
+    let total: f64 = rows.iter().map(|(_, stats, _)| spent(stats)).sum();
+    rows.sort_unstable_by(|a, b| {
+        let (pa, pb) = (a.1.percentiles.p95.value, b.1.percentiles.p95.value);
+        pb.total_cmp(&pa).then_with(|| a.0.cmp(b.0))
     });
-    for (index, entry) in ranked.iter_mut().enumerate() {
-        entry.rank_by_p95 = index + 1;
-        entry.time_share = if total > 0.0 {
-            entry.time_spent_per_second / total
-        } else {
-            0.0
-        };
+    for (index, row) in rows.iter_mut().enumerate() {
+        row.2 = index + 1;
     }
-    ranked.sort_by(|a, b| {
-        b.time_spent_per_second
-            .total_cmp(&a.time_spent_per_second)
-            .then_with(|| a.rank_by_p95.cmp(&b.rank_by_p95))
-    });
-    let count = ranked.len();
-    ranked.truncate(top);
-    for (index, entry) in ranked.iter_mut().enumerate() {
-        entry.rank_by_share = index + 1;
-        entry.reason = format!(
-            "{:.0} % of time spent ({:.1} req/s × {:.1} ms mean); p95 {:.1} ms, #{} of {} by p95",
-            entry.time_share * 100.0,
-            entry.requests_per_second,
-            entry.latency_mean * 1e3,
-            entry.latency_p95 * 1e3,
-            entry.rank_by_p95,
-            count
-        );
+    let count = rows.len();
+    let by_share = |a: &(&str, &WindowStats, usize), b: &(&str, &WindowStats, usize)| {
+        spent(b.1)
+            .total_cmp(&spent(a.1))
+            .then_with(|| a.2.cmp(&b.2))
+    };
+    if top < rows.len() && top > 0 {
+        rows.select_nth_unstable_by(top - 1, by_share);
     }
-    ranked
+    rows.truncate(top);
+    rows.sort_unstable_by(by_share);
+    rows.iter()
+        .enumerate()
+        .map(|(index, (module, stats, rank_by_p95))| {
+            let time_spent_per_second = spent(stats);
+            let time_share = if total > 0.0 { time_spent_per_second / total } else { 0.0 };
+            Bottleneck {
+                module: (*module).to_owned(),
+                latency_p95: stats.percentiles.p95.value,
+                latency_mean: stats.latency_mean,
+                requests_per_second: stats.requests_per_second,
+                time_spent_per_second,
+                time_share,
+                rank_by_p95: *rank_by_p95,
+                rank_by_share: index + 1,
+                reason: format!(
+                    "{:.0} % of time spent ({:.1} req/s × {:.1} ms mean); p95 {:.1} ms, #{} of {} by p95",
+                    time_share * 100.0,
+                    stats.requests_per_second,
+                    stats.latency_mean * 1e3,
+                    stats.percentiles.p95.value * 1e3,
+                    rank_by_p95,
+                    count
+                ),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 
 use super::alert::{
-    self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Rule, Timing,
+    self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Observation,
+    Rule, Timing,
 };
 use super::anomaly::DetectorSpec;
 use super::bottleneck;
@@ -62,7 +63,7 @@ impl PerformanceMonitor {
             config,
             layout,
             modules: Vec::new(),
-            index: HashMap::with_hasher(FixedState::with_seed(0x7265_646c_696e_65)),
+            index: HashMap::with_hasher(FixedState::with_seed(0x0072_6564_6c69_6e65)),
             open_tick: None,
             last_tick_at: 0.0,
             next_alert_id: 1,
@@ -162,12 +163,26 @@ impl PerformanceMonitor {
         ok: bool,
         now: f64,
     ) -> Result<ModuleId, RecordError> {
-        let id = match self.index.get(module) {
-            Some(id) => *id,
-            None => self.add_module(module, now)?,
+        let (id, created) = match self.index.get(module) {
+            Some(id) => (*id, false),
+            None => (self.add_module(module, now)?, true),
         };
-        self.record_id(id, latency_seconds, ok, now)?;
+        if let Err(error) = self.record_id(id, latency_seconds, ok, now) {
+            self.discard_if_created(id, created);
+            return Err(error);
+        }
         Ok(id)
+    }
+
+    /// Drops a module this call just created when its first data was refused, so
+    /// refused input leaves no empty module behind and does not use up the cap.
+    fn discard_if_created(&mut self, id: ModuleId, created: bool) {
+        if created
+            && id.index() + 1 == self.modules.len()
+            && let Some(module) = self.modules.pop()
+        {
+            self.index.remove(module.name());
+        }
     }
 
     /// Records one finished request for a module by id: the hot path.
@@ -244,6 +259,7 @@ impl PerformanceMonitor {
                 increases,
                 sum_increase_seconds,
             } => {
+                let created = !self.index.contains_key(module.as_str());
                 let id = self.module_id(module, now)?;
                 let m = &mut self.modules[id.index()];
                 match m
@@ -256,6 +272,7 @@ impl PerformanceMonitor {
                     }
                     Err(error) => {
                         self.status.rejected_histograms += 1;
+                        self.discard_if_created(id, created);
                         Err(error.into())
                     }
                 }
@@ -266,8 +283,12 @@ impl PerformanceMonitor {
                 kind,
                 value,
             } => {
+                let created = !self.index.contains_key(module.as_str());
                 let id = self.module_id(module, now)?;
-                self.custom_id(id, name, *kind, *value)?;
+                if let Err(error) = self.custom_id(id, name, *kind, *value) {
+                    self.discard_if_created(id, created);
+                    return Err(error);
+                }
                 let m = &mut self.modules[id.index()];
                 m.last_update = m.last_update.max(now);
                 Ok(id)
@@ -395,7 +416,12 @@ impl PerformanceMonitor {
                 key,
                 &rule.metric,
                 source,
-                (condition, rule.level, evidence, timing),
+                Observation {
+                    condition,
+                    level: rule.level,
+                    evidence,
+                    timing,
+                },
                 now,
                 &mut self.next_alert_id,
                 events,
@@ -478,7 +504,12 @@ impl PerformanceMonitor {
                 key,
                 metric,
                 source,
-                (condition, level, evidence, timing),
+                Observation {
+                    condition,
+                    level,
+                    evidence,
+                    timing,
+                },
                 now,
                 &mut self.next_alert_id,
                 events,
@@ -612,7 +643,7 @@ fn advance(
     key: RuleKey,
     metric: &MetricName,
     source: AlertSource,
-    (condition, level, evidence, timing): (Condition, super::AlertLevel, Evidence, Timing),
+    observation: Observation,
     now: f64,
     next_id: &mut u64,
     events: &mut Vec<AlertEvent>,
@@ -622,10 +653,7 @@ fn advance(
     let module_name = module.name();
     alert::step(
         &mut slot,
-        condition,
-        level,
-        evidence,
-        timing,
+        observation,
         now,
         || {
             let id = *next_id;
@@ -635,14 +663,14 @@ fn advance(
                 module: module_name.to_owned(),
                 metric: metric.clone(),
                 source,
-                level,
+                level: observation.level,
                 state: AlertState::Pending,
                 pending_since: now,
                 firing_since: None,
                 ended_at: None,
                 clearing_since: None,
-                evidence,
-                peak_value: evidence.value,
+                evidence: observation.evidence,
+                peak_value: observation.evidence.value,
             }
         },
         events,

@@ -244,7 +244,7 @@ impl WindowSketch {
 
     /// The window as a real `DDSketch`, for merging, storage and cross-checks.
     pub fn to_ddsketch(&self, layout: &SketchLayout) -> DDSketch {
-        let mut sketch = DDSketch::new(layout.mapping.clone());
+        let mut sketch = DDSketch::new(layout.mapping);
         sketch.add_with_count(0.0, self.window_zeros);
         for (index, &count) in self.window.iter().enumerate() {
             if count > 0 {
@@ -304,6 +304,8 @@ impl WindowSketch {
             self.open.splice(0..0, std::iter::repeat_n(0, grow));
             self.key_offset = new_start;
             self.open_touched = self.open_touched.map(|(lo, hi)| (lo + grow, hi + grow));
+            // Grown only part of the way: the lowest bin absorbs `key`, as above.
+            self.collapsed |= key < new_start;
             return (key.max(new_start) - new_start) as usize;
         }
         // key >= end: grow upward, collapsing the lowest bins if the cap requires it.
