@@ -8,6 +8,8 @@
 //! and merging 60 per-tick sketches on every read costs too much time and memory
 //! (ARCHITECTURE.md, "The latency sketch", has the measurements).
 
+use std::collections::VecDeque;
+
 use sketches_ddsketch::{Config as DdConfig, DDSketch};
 
 /// Values at or below this (seconds) count as zero latency, as in DDSketch.
@@ -98,22 +100,31 @@ impl TickBins {
     pub fn is_empty(&self) -> bool {
         self.encoded.is_empty() && self.zeros == 0
     }
+}
 
-    /// The tick's samples as (key, count) pairs, in ascending key order.
-    fn pairs(&self) -> impl Iterator<Item = (i32, u32)> + '_ {
-        let mut bytes = self.encoded.iter().copied();
-        let mut key = 0i64;
-        std::iter::from_fn(move || {
-            let head = read_varint(&mut bytes)?;
-            key += unzigzag(head >> 1);
-            let count = if head & 1 == 1 {
-                read_varint(&mut bytes)? as u32
-            } else {
-                1
-            };
-            Some((key as i32, count))
-        })
-    }
+/// Where a closed tick's encoding sits in a module's byte ring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickMark {
+    /// Encoded bytes of the tick.
+    pub bytes: u32,
+    /// Zero-latency samples of the tick.
+    pub zeros: u32,
+}
+
+/// Decodes (key, count) pairs, in ascending key order.
+fn decode_pairs(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = (i32, u32)> {
+    let mut bytes = bytes;
+    let mut key = 0i64;
+    std::iter::from_fn(move || {
+        let head = read_varint(&mut bytes)?;
+        key += unzigzag(head >> 1);
+        let count = if head & 1 == 1 {
+            read_varint(&mut bytes)? as u32
+        } else {
+            1
+        };
+        Some((key as i32, count))
+    })
 }
 
 impl WindowSketch {
@@ -124,6 +135,7 @@ impl WindowSketch {
     }
 
     /// Adds `count` samples of one latency to the open tick.
+    #[inline]
     pub fn add_n(&mut self, layout: &SketchLayout, latency_seconds: f64, count: u32) {
         if count == 0 {
             return;
@@ -143,16 +155,59 @@ impl WindowSketch {
 
     /// Moves the open tick into the window and returns its encoding for later expiry.
     pub fn close_tick(&mut self) -> TickBins {
+        let zeros = self.take_open_zeros();
+        let mut encoded = Vec::new();
+        self.encode_open(&mut |byte| encoded.push(byte));
+        TickBins {
+            encoded: encoded.into_boxed_slice(),
+            zeros,
+        }
+    }
+
+    /// Moves the open tick into the window, appending its encoding to `ring` (one
+    /// byte ring per module saves an allocation per tick); the mark says how much.
+    pub fn close_tick_into(&mut self, ring: &mut VecDeque<u8>) -> TickMark {
+        let zeros = self.take_open_zeros();
+        let bytes = self.encode_open(&mut |byte| ring.push_back(byte));
+        TickMark { bytes, zeros }
+    }
+
+    /// Subtracts a tick that leaves the window (one returned earlier by `close_tick`).
+    pub fn expire(&mut self, bins: &TickBins) {
+        self.subtract_zeros(bins.zeros);
+        self.subtract_encoded(bins.encoded.iter().copied());
+        self.release_if_empty();
+    }
+
+    /// Subtracts the oldest tick of `ring` (written by `close_tick_into`).
+    pub fn expire_from(&mut self, ring: &mut VecDeque<u8>, mark: TickMark) {
+        self.subtract_zeros(mark.zeros);
+        let bytes = (mark.bytes as usize).min(ring.len());
+        self.subtract_encoded(ring.drain(..bytes));
+        if ring.capacity() > 256 && ring.len() < ring.capacity() / 4 {
+            ring.shrink_to(ring.len() * 2);
+        }
+        self.release_if_empty();
+    }
+
+    fn take_open_zeros(&mut self) -> u32 {
         let zeros = std::mem::take(&mut self.open_zeros);
         self.window_zeros += u64::from(zeros);
         self.window_total += u64::from(zeros);
+        zeros
+    }
+
+    fn subtract_zeros(&mut self, zeros: u32) {
+        self.window_zeros = self.window_zeros.saturating_sub(u64::from(zeros));
+        self.window_total = self.window_total.saturating_sub(u64::from(zeros));
+    }
+
+    /// Adds the open tick's bins to the window and encodes them; returns bytes written.
+    fn encode_open(&mut self, push: &mut impl FnMut(u8)) -> u32 {
         let Some((lo, hi)) = self.open_touched.take() else {
-            return TickBins {
-                encoded: Box::default(),
-                zeros,
-            };
+            return 0;
         };
-        let mut encoded = Vec::with_capacity((hi - lo + 1).min(64) * 2);
+        let mut written = 0u32;
         let mut previous_key = 0i64;
         for index in lo..=hi {
             let count = std::mem::take(&mut self.open[index]);
@@ -163,24 +218,18 @@ impl WindowSketch {
             self.window_total += u64::from(count);
             let key = i64::from(self.key_offset) + index as i64;
             let has_count = u64::from(count != 1);
-            write_varint(&mut encoded, (zigzag(key - previous_key) << 1) | has_count);
+            written += write_varint(push, (zigzag(key - previous_key) << 1) | has_count);
             if count != 1 {
-                write_varint(&mut encoded, u64::from(count));
+                written += write_varint(push, u64::from(count));
             }
             previous_key = key;
         }
-        TickBins {
-            encoded: encoded.into_boxed_slice(),
-            zeros,
-        }
+        written
     }
 
-    /// Subtracts a tick that leaves the window (one returned earlier by `close_tick`).
-    pub fn expire(&mut self, bins: &TickBins) {
-        self.window_zeros = self.window_zeros.saturating_sub(u64::from(bins.zeros));
-        self.window_total = self.window_total.saturating_sub(u64::from(bins.zeros));
+    fn subtract_encoded(&mut self, bytes: impl Iterator<Item = u8>) {
         let len = self.window.len() as i64;
-        for (key, count) in bins.pairs() {
+        for (key, count) in decode_pairs(bytes) {
             // Keys collapsed since this tick closed live in the edge bins.
             let index = (i64::from(key) - i64::from(self.key_offset)).clamp(0, len - 1);
             let Some(slot) = self.window.get_mut(index as usize) else {
@@ -189,6 +238,9 @@ impl WindowSketch {
             *slot = slot.saturating_sub(count);
             self.window_total = self.window_total.saturating_sub(u64::from(count));
         }
+    }
+
+    fn release_if_empty(&mut self) {
         if self.window_total == 0 && self.open_touched.is_none() {
             self.release();
         }
@@ -347,12 +399,15 @@ fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+fn write_varint(push: &mut impl FnMut(u8), mut value: u64) -> u32 {
+    let mut written = 1;
     while value >= 0x80 {
-        out.push((value as u8) | 0x80);
+        push((value as u8) | 0x80);
         value >>= 7;
+        written += 1;
     }
-    out.push(value as u8);
+    push(value as u8);
+    written
 }
 
 fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> Option<u64> {
@@ -389,7 +444,7 @@ mod tests {
             i32::MIN as i64,
         ] {
             let mut out = Vec::new();
-            write_varint(&mut out, zigzag(value));
+            write_varint(&mut |b| out.push(b), zigzag(value));
             let decoded = read_varint(&mut out.into_iter()).map(unzigzag);
             assert_eq!(decoded, Some(value));
         }

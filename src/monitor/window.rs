@@ -4,25 +4,29 @@
 use std::collections::VecDeque;
 
 use super::metrics::{Percentile, PercentileMethod, PercentileSet, WindowStats, is_low_confidence};
-use super::sketch::{QUANTILES, SketchLayout, TickBins, WindowSketch};
+use super::sketch::{QUANTILES, SketchLayout, TickMark, WindowSketch};
 
-/// What one closed tick contributed, kept until it leaves the window.
-#[derive(Debug, Clone, Default)]
+/// What one closed tick contributed, kept until it leaves the window (40 bytes).
+#[derive(Debug, Clone, Copy, Default)]
 struct TickSummary {
+    requests: u32,
+    errors: u32,
+    latency_count: u32,
+    latency_max_seconds: f64,
+    /// Latency sum in nanoseconds: integers add and subtract without drift.
+    latency_sum_nanos: u64,
+    /// Where this tick's sketch bins sit in the module's byte ring.
+    bins: TickMark,
+}
+
+/// The open tick, before it closes into a `TickSummary`.
+#[derive(Debug, Clone, Copy, Default)]
+struct OpenTick {
     requests: u64,
     errors: u64,
     latency_count: u64,
-    latency_sum_seconds: f64,
     latency_max_seconds: f64,
-    bins: TickBins,
-    /// Histogram bucket increases, for modules fed by Prometheus histograms.
-    bucket_increases: Option<Box<[u64]>>,
-}
-
-impl TickSummary {
-    fn heap_bytes(&self) -> usize {
-        self.bins.heap_bytes() + self.bucket_increases.as_ref().map_or(0, |b| b.len() * 8)
-    }
+    latency_sum_nanos: u64,
 }
 
 /// Bucket counts of a histogram-fed module.
@@ -32,6 +36,8 @@ struct BucketWindow {
     upper_bounds_seconds: Box<[f64]>,
     window: Vec<u64>,
     open: Vec<u64>,
+    /// Increases of the most recent closed ticks, oldest first (at most the window).
+    ticks: VecDeque<Box<[u64]>>,
 }
 
 /// Why a histogram sample was refused.
@@ -54,12 +60,24 @@ pub enum BucketError {
 #[derive(Debug, Clone, Default)]
 pub struct ModuleWindow {
     ticks: VecDeque<TickSummary>,
-    open: TickSummary,
+    /// Encoded sketch bins of the closed ticks, oldest first.
+    bin_bytes: VecDeque<u8>,
+    open: OpenTick,
     sketch: WindowSketch,
     buckets: Option<Box<BucketWindow>>,
     first_tick: Option<i64>,
     total_requests: u64,
     total_errors: u64,
+    /// Running sums over `ticks`.
+    sum: WindowSums,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct WindowSums {
+    requests: u64,
+    errors: u64,
+    latency_count: u64,
+    latency_sum_nanos: u64,
 }
 
 impl ModuleWindow {
@@ -71,7 +89,9 @@ impl ModuleWindow {
         open.requests += 1;
         open.errors += u64::from(!ok);
         open.latency_count += 1;
-        open.latency_sum_seconds += latency_seconds;
+        open.latency_sum_nanos = open
+            .latency_sum_nanos
+            .saturating_add(to_nanos(latency_seconds));
         if latency_seconds > open.latency_max_seconds {
             open.latency_max_seconds = latency_seconds;
         }
@@ -119,10 +139,8 @@ impl ModuleWindow {
                 upper_bounds_seconds: upper_bounds_seconds.into(),
                 window: vec![0; increases.len()],
                 open: vec![0; increases.len()],
+                ticks: VecDeque::new(),
             }));
-            for tick in &mut self.ticks {
-                tick.bucket_increases = None;
-            }
         }
         if let Some(buckets) = self.buckets.as_mut() {
             for (slot, increase) in buckets.open.iter_mut().zip(increases) {
@@ -132,7 +150,10 @@ impl ModuleWindow {
         let count: u64 = increases.iter().fold(0u64, |acc, c| acc.saturating_add(*c));
         self.open.latency_count = self.open.latency_count.saturating_add(count);
         if sum_increase_seconds.is_finite() && sum_increase_seconds >= 0.0 {
-            self.open.latency_sum_seconds += sum_increase_seconds;
+            self.open.latency_sum_nanos = self
+                .open
+                .latency_sum_nanos
+                .saturating_add(to_nanos(sum_increase_seconds));
         }
         if let Some(highest) = increases.iter().rposition(|c| *c > 0) {
             let bound = upper_bounds_seconds[highest];
@@ -159,18 +180,22 @@ impl ModuleWindow {
         if count == 0 {
             return;
         }
-        let mut closed = std::mem::take(&mut self.open);
-        closed.bins = self.sketch.close_tick();
+        let open = std::mem::take(&mut self.open);
+        let closed = TickSummary {
+            requests: saturate_u32(open.requests),
+            errors: saturate_u32(open.errors),
+            latency_count: saturate_u32(open.latency_count),
+            latency_max_seconds: open.latency_max_seconds,
+            latency_sum_nanos: open.latency_sum_nanos,
+            bins: self.sketch.close_tick_into(&mut self.bin_bytes),
+        };
         if let Some(buckets) = self.buckets.as_mut() {
-            let increases: Box<[u64]> = std::mem::replace(
-                &mut buckets.open,
-                vec![0; buckets.upper_bounds_seconds.len()],
-            )
-            .into_boxed_slice();
+            let fresh = vec![0; buckets.upper_bounds_seconds.len()];
+            let increases = std::mem::replace(&mut buckets.open, fresh).into_boxed_slice();
             for (slot, increase) in buckets.window.iter_mut().zip(increases.iter()) {
                 *slot = slot.saturating_add(*increase);
             }
-            closed.bucket_increases = Some(increases);
+            buckets.ticks.push_back(increases);
         }
         self.push(closed, window_ticks);
         let empties = (count - 1).min(window_ticks as u64);
@@ -180,13 +205,29 @@ impl ModuleWindow {
     }
 
     fn push(&mut self, tick: TickSummary, window_ticks: usize) {
+        self.sum.requests += u64::from(tick.requests);
+        self.sum.errors += u64::from(tick.errors);
+        self.sum.latency_count += u64::from(tick.latency_count);
+        self.sum.latency_sum_nanos = self
+            .sum
+            .latency_sum_nanos
+            .saturating_add(tick.latency_sum_nanos);
         self.ticks.push_back(tick);
         while self.ticks.len() > window_ticks {
             if let Some(old) = self.ticks.pop_front() {
-                self.sketch.expire(&old.bins);
-                if let (Some(buckets), Some(increases)) =
-                    (self.buckets.as_mut(), old.bucket_increases.as_ref())
-                {
+                self.sum.requests -= u64::from(old.requests);
+                self.sum.errors -= u64::from(old.errors);
+                self.sum.latency_count -= u64::from(old.latency_count);
+                self.sum.latency_sum_nanos = self
+                    .sum
+                    .latency_sum_nanos
+                    .saturating_sub(old.latency_sum_nanos);
+                self.sketch.expire_from(&mut self.bin_bytes, old.bins);
+            }
+        }
+        if let Some(buckets) = self.buckets.as_mut() {
+            while buckets.ticks.len() > window_ticks {
+                if let Some(increases) = buckets.ticks.pop_front() {
                     for (slot, increase) in buckets.window.iter_mut().zip(increases.iter()) {
                         *slot = slot.saturating_sub(*increase);
                     }
@@ -204,18 +245,18 @@ impl ModuleWindow {
         window_ticks: usize,
         last_tick: i64,
     ) -> WindowStats {
-        let mut requests = 0u64;
-        let mut errors = 0u64;
-        let mut latency_count = 0u64;
-        let mut latency_sum = 0.0;
-        let mut latency_max: f64 = 0.0;
-        for tick in &self.ticks {
-            requests += tick.requests;
-            errors += tick.errors;
-            latency_count += tick.latency_count;
-            latency_sum += tick.latency_sum_seconds;
-            latency_max = latency_max.max(tick.latency_max_seconds);
-        }
+        let WindowSums {
+            requests,
+            errors,
+            latency_count,
+            latency_sum_nanos,
+        } = self.sum;
+        let latency_sum = latency_sum_nanos as f64 * 1e-9;
+        let latency_max = self
+            .ticks
+            .iter()
+            .map(|t| t.latency_max_seconds)
+            .fold(0.0, f64::max);
         let covered_ticks = match self.first_tick {
             Some(first) if last_tick >= first => {
                 ((last_tick - first + 1) as usize).min(window_ticks)
@@ -305,21 +346,34 @@ impl ModuleWindow {
         self.total_errors
     }
 
-    /// Latency-only window of the recent past, per closed tick (oldest first), for charts.
+    /// Requests and errors per closed tick (oldest first), for charts.
     pub fn tick_request_counts(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.ticks.iter().map(|t| (t.requests, t.errors))
+        self.ticks
+            .iter()
+            .map(|t| (u64::from(t.requests), u64::from(t.errors)))
     }
 
     /// Heap bytes held by this window, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
         let ring = self.ticks.capacity() * std::mem::size_of::<TickSummary>();
-        let ticks: usize = self.ticks.iter().map(TickSummary::heap_bytes).sum();
         let buckets = self.buckets.as_ref().map_or(0, |b| {
+            let width = b.upper_bounds_seconds.len();
             std::mem::size_of::<BucketWindow>()
-                + (b.upper_bounds_seconds.len() + b.window.capacity() + b.open.capacity()) * 8
+                + (width + b.window.capacity() + b.open.capacity()) * 8
+                + b.ticks.capacity() * 16
+                + b.ticks.len() * width * 8
         });
-        ring + ticks + self.sketch.heap_bytes() + buckets
+        ring + self.bin_bytes.capacity() + self.sketch.heap_bytes() + buckets
     }
+}
+
+/// Seconds to whole nanoseconds, saturating (latencies are validated finite and >= 0).
+fn to_nanos(seconds: f64) -> u64 {
+    (seconds * 1e9).round() as u64
+}
+
+fn saturate_u32(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
 }
 
 /// Finds the bucket holding quantile `q`, and interpolates inside it as
@@ -398,7 +452,7 @@ mod tests {
             (Some(0.25), Some(0.5))
         );
         assert!((p95.value - (0.25 + 0.25 * 5.0 / 8.0)).abs() < 1e-12);
-        assert_eq!(stats.latency_mean, 0.15);
+        assert!((stats.latency_mean - 0.15).abs() < 1e-12);
     }
 
     #[test]
