@@ -168,6 +168,15 @@ impl WindowSketch {
     /// byte ring per module saves an allocation per tick); the mark says how much.
     pub fn close_tick_into(&mut self, ring: &mut VecDeque<u8>) -> TickMark {
         let zeros = self.take_open_zeros();
+        if let Some((lo, hi)) = self.open_touched {
+            // Grow the ring to fit rather than doubling it: at steady state its length
+            // holds still and the space freed by expiry is reused. Two bytes per bin
+            // is the usual encoded size; a larger tick falls back to doubling.
+            let bound = (hi - lo + 1) * 2;
+            if ring.capacity() - ring.len() < bound {
+                ring.reserve_exact(bound + ring.len() / 8);
+            }
+        }
         let bytes = self.encode_open(&mut |byte| ring.push_back(byte));
         TickMark { bytes, zeros }
     }
