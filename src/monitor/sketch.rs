@@ -280,25 +280,44 @@ impl WindowSketch {
             return estimates;
         }
         let ranks = QUANTILES.map(|q| (q * (samples - 1) as f64) as u64);
-        let mut next = 0;
-        while next < ranks.len() && ranks[next] < self.window_zeros {
-            estimates.values[next] = Some(0.0);
-            next += 1;
+        let value_at = |index: usize| {
+            let value = layout.value(self.key_offset + index as i32);
+            Some(value.min(max_seconds))
+        };
+        // The median walks up from the bottom; the tail quantiles walk down from the
+        // top, where only a few percent of the samples lie: two short walks instead of
+        // one over every bin.
+        if ranks[0] < self.window_zeros {
+            estimates.values[0] = Some(0.0);
+        } else {
+            let mut seen = self.window_zeros;
+            for (index, &count) in self.window.iter().enumerate() {
+                seen += u64::from(count);
+                if ranks[0] < seen {
+                    estimates.values[0] = value_at(index);
+                    break;
+                }
+            }
         }
-        let mut seen = self.window_zeros;
-        for (index, &count) in self.window.iter().enumerate() {
+        let mut next = ranks.len() - 1;
+        let mut above = 0u64;
+        for (index, &count) in self.window.iter().enumerate().rev() {
             if count == 0 {
                 continue;
             }
-            seen += u64::from(count);
-            while next < ranks.len() && ranks[next] < seen {
-                let value = layout.value(self.key_offset + index as i32);
-                estimates.values[next] = Some(value.min(max_seconds));
-                next += 1;
+            above += u64::from(count);
+            // Rank r lies in this bin when fewer than n - r samples sit above it.
+            while next > 0 && ranks[next] >= samples - above {
+                estimates.values[next] = value_at(index);
+                next -= 1;
             }
-            if next == ranks.len() {
+            if next == 0 {
                 break;
             }
+        }
+        // Whatever the walk did not reach lies among the zeros.
+        for value in &mut estimates.values[1..=next] {
+            *value = Some(0.0);
         }
         estimates
     }
