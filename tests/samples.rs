@@ -4,29 +4,10 @@
 use proptest::prelude::*;
 use redline::monitor::metrics::PercentileMethod;
 use redline::monitor::window::BucketError;
-use redline::monitor::{
-    DetectorSpec, ModuleStatus, MonitorConfig, MonitorSettings, PerformanceMonitor, RecordError,
-    Sample, WindowStats,
-};
+use redline::monitor::{ModuleStatus, RecordError, Sample};
 
-const T0: f64 = 1_700_000_000.0;
-
-fn monitor_with(settings: MonitorSettings) -> PerformanceMonitor {
-    let settings = MonitorSettings {
-        rules: Vec::new(),
-        detector: DetectorSpec::None,
-        ..settings
-    };
-    PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid settings"))
-}
-
-fn monitor() -> PerformanceMonitor {
-    monitor_with(MonitorSettings::default())
-}
-
-fn stats<'a>(monitor: &'a PerformanceMonitor, module: &str) -> &'a WindowStats {
-    monitor.module(module).expect("module exists").statistics()
-}
+mod common;
+use common::{T0, monitor, stats};
 
 #[test]
 fn counters_only_records_feed_rates_but_not_latency() {

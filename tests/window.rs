@@ -2,28 +2,10 @@
 //! exact rates.
 
 use proptest::prelude::*;
-use redline::monitor::{
-    DetectorSpec, ModuleStatus, MonitorConfig, MonitorSettings, PerformanceMonitor, WindowStats,
-};
+use redline::monitor::{ModuleStatus, MonitorSettings, PerformanceMonitor};
 
-const T0: f64 = 1_700_000_000.0;
-
-fn monitor_with(settings: MonitorSettings) -> PerformanceMonitor {
-    let settings = MonitorSettings {
-        rules: Vec::new(),
-        detector: DetectorSpec::None,
-        ..settings
-    };
-    PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid settings"))
-}
-
-fn monitor() -> PerformanceMonitor {
-    monitor_with(MonitorSettings::default())
-}
-
-fn stats<'a>(monitor: &'a PerformanceMonitor, module: &str) -> &'a WindowStats {
-    monitor.module(module).expect("module exists").statistics()
-}
+mod common;
+use common::{T0, monitor, monitor_with, stats};
 
 /// Ticks once per tick from `from` (exclusive) to `to` (inclusive), in whole ticks.
 fn tick_through(monitor: &mut PerformanceMonitor, from: u32, to: u32) {

@@ -1,0 +1,30 @@
+//! Helpers shared by the public-API tests: a quiet monitor (no rules, no detector) and
+//! a module's statistics.
+#![allow(dead_code)] // each test crate uses only some of these
+
+use redline::monitor::{
+    DetectorSpec, MonitorConfig, MonitorSettings, PerformanceMonitor, WindowStats,
+};
+
+/// A fixed start time, Unix seconds.
+pub const T0: f64 = 1_700_000_000.0;
+
+/// A monitor with these settings, minus rules and anomaly detection.
+pub fn monitor_with(settings: MonitorSettings) -> PerformanceMonitor {
+    let settings = MonitorSettings {
+        rules: Vec::new(),
+        detector: DetectorSpec::None,
+        ..settings
+    };
+    PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid settings"))
+}
+
+/// A quiet monitor with the default window.
+pub fn monitor() -> PerformanceMonitor {
+    monitor_with(MonitorSettings::default())
+}
+
+/// A module's statistics as of the last tick.
+pub fn stats<'a>(monitor: &'a PerformanceMonitor, module: &str) -> &'a WindowStats {
+    monitor.module(module).expect("module exists").statistics()
+}
