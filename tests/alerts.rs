@@ -200,6 +200,8 @@ fn anomaly_alerts_change_level_while_firing() {
         rules: Vec::new(),
         detector: DetectorSpec::Zscore(ZScoreSettings::default()),
         detect_metrics: vec!["queue_depth".to_owned()],
+        // Fire on the first anomalous tick: this test is about level changes.
+        anomaly_for_seconds: 0.0,
         ..MonitorSettings::default()
     });
     let depth = |monitor: &mut PerformanceMonitor, k: u32, value: f64| {

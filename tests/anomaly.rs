@@ -192,6 +192,8 @@ fn a_latency_jump_raises_an_anomaly_alert_with_its_evidence() {
         rules: Vec::new(),
         detector: DetectorSpec::Zscore(ZScoreSettings::default()),
         detect_metrics: vec!["latency_mean".to_owned()],
+        // Fire on the first anomalous tick, so the evidence is the pre-jump baseline.
+        anomaly_for_seconds: 0.0,
         ..MonitorSettings::default()
     };
     let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));
@@ -261,4 +263,64 @@ fn a_latency_jump_raises_an_anomaly_alert_with_its_evidence() {
     assert!(alert.message().contains("anomalous"), "{}", alert.message());
     let active: Vec<_> = monitor.active_alerts().collect();
     assert!(active.iter().all(|a| a.module == "database"), "{active:?}");
+}
+
+/// Ticks of a steady lognormal workload for `modules` modules, with an optional latency
+/// factor from tick `jump_at` on; returns the anomaly events.
+fn steady_run(modules: usize, ticks: u32, jump: Option<(u32, f64)>, seed: u64) -> Vec<AlertEvent> {
+    let settings = MonitorSettings {
+        rules: Vec::new(),
+        ..MonitorSettings::default()
+    };
+    let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let latency = LogNormal::new(0.05f64.ln(), 0.5).expect("valid lognormal");
+    let names: Vec<String> = (0..modules).map(|i| format!("service-{i}")).collect();
+    let mut events = Vec::new();
+    for k in 0..ticks {
+        let factor = match jump {
+            Some((at, factor)) if k >= at => factor,
+            _ => 1.0,
+        };
+        for name in &names {
+            for n in 0..100u32 {
+                let ok = n % 100 != 0; // 1 % errors
+                let seconds = factor * latency.sample(&mut rng);
+                monitor.record(name, seconds, ok, T0 + f64::from(k) + 0.5).expect("valid");
+            }
+        }
+        events.extend(monitor.tick(T0 + f64::from(k) + 1.0));
+    }
+    anomaly_events(&events).cloned().collect()
+}
+
+#[test]
+fn a_steady_workload_raises_no_anomaly_alerts() {
+    // 50 modules × 6 metrics × 600 ticks = 180,000 judgements of stationary data.
+    let events = steady_run(50, 600, None, 11);
+    let fired: Vec<String> = events
+        .iter()
+        .filter(|e| e.transition == Transition::Firing)
+        .map(|e| e.alert.message())
+        .collect();
+    assert!(fired.len() <= 2, "{} false alarms: {fired:?}", fired.len());
+}
+
+#[test]
+fn a_single_odd_tick_stays_pending_and_a_lasting_shift_fires() {
+    let events = steady_run(1, 80, Some((60, 4.0)), 5);
+    let firing: Vec<&AlertEvent> = events
+        .iter()
+        .filter(|e| e.transition == Transition::Firing)
+        .collect();
+    assert!(!firing.is_empty(), "a lasting 4x latency shift fires");
+    let first = firing.iter().map(|e| e.at).fold(f64::INFINITY, f64::min);
+    let pending = events
+        .iter()
+        .filter(|e| e.transition == Transition::Pending && e.alert.id == firing[0].alert.id)
+        .map(|e| e.at)
+        .next()
+        .expect("it was pending first");
+    assert_eq!(pending, T0 + 61.0, "pending on the first tick after the shift");
+    assert_eq!(first - pending, 3.0, "fires once anomaly_for_seconds (3 s) has passed");
 }

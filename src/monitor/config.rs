@@ -62,7 +62,7 @@ impl Default for MonitorSettings {
                 .map(|m| m.name().to_owned())
                 .collect(),
             anomaly_hysteresis: 0.1,
-            anomaly_for_seconds: 0.0,
+            anomaly_for_seconds: 3.0,
             anomaly_clear_for_seconds: 5.0,
             max_resolved_alerts: 500,
             resolved_retention_seconds: 300.0,

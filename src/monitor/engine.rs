@@ -18,7 +18,7 @@ use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
 use super::sketch::SketchLayout;
 use super::snapshot::{
-    AlertSnapshot, DashboardSnapshot, ModuleSnapshot, ModuleSource, MonitorStatus, SpecMetrics,
+    AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus, SpecMetrics,
     Summary, WindowCounts,
 };
 use super::{RecordError, RequestEvent, Sample};
@@ -32,6 +32,8 @@ pub struct PerformanceMonitor {
     layout: Arc<SketchLayout>,
     modules: Vec<ModuleMetrics>,
     index: HashMap<Box<str>, ModuleId, FixedState>,
+    /// Module ids in name order, for the snapshot.
+    by_name: Vec<ModuleId>,
     /// Index of the tick being filled; `None` before the first record or tick.
     open_tick: Option<i64>,
     last_tick_at: f64,
@@ -64,6 +66,7 @@ impl PerformanceMonitor {
             layout,
             modules: Vec::new(),
             index: HashMap::with_hasher(FixedState::with_seed(0x0072_6564_6c69_6e65)),
+            by_name: Vec::new(),
             open_tick: None,
             last_tick_at: 0.0,
             next_alert_id: 1,
@@ -149,6 +152,10 @@ impl PerformanceMonitor {
         let tick = self.tick_index(now).unwrap_or(0);
         self.open_tick.get_or_insert(tick);
         module.window.touch(self.open_tick.unwrap_or(tick));
+        let position = self
+            .by_name
+            .partition_point(|other| self.modules[other.index()].name() < name);
+        self.by_name.insert(position, id);
         self.modules.push(module);
         self.index.insert(name.into(), id);
         Ok(id)
@@ -182,6 +189,7 @@ impl PerformanceMonitor {
             && let Some(module) = self.modules.pop()
         {
             self.index.remove(module.name());
+            self.by_name.retain(|other| *other != id);
         }
     }
 
@@ -351,7 +359,7 @@ impl PerformanceMonitor {
         let min_samples = self.config.settings.min_samples;
         for index in 0..self.modules.len() {
             let module = &mut self.modules[index];
-            module.window.close_ticks(closed, window_ticks);
+            module.window.close_ticks(&self.layout, closed, window_ticks);
             module.stats = module.window.stats(
                 &self.layout,
                 min_samples,
@@ -448,8 +456,10 @@ impl PerformanceMonitor {
                 .resize_with(config.detect_metrics.len(), || None);
         }
         let hysteresis = config.settings.anomaly_hysteresis;
+        let min_samples = config.settings.min_samples;
+        let tick_seconds = config.tick_seconds;
         for (slot, metric) in config.detect_metrics.iter().enumerate() {
-            let Some((value, samples, true)) = module.metric_value(metric) else {
+            let Some((value, samples, true)) = module.tick_value(metric, min_samples, tick_seconds) else {
                 continue;
             };
             let detector = module.detectors[slot].get_or_insert_with(|| {
@@ -580,11 +590,15 @@ impl PerformanceMonitor {
                 .rev()
                 .map(|alert| AlertSnapshot::new(alert, now)),
         );
-        let modules = self
-            .modules
-            .iter()
-            .map(|module| (module.name().to_owned(), module_snapshot(module)))
-            .collect();
+        let modules = ModuleMap::from_sorted(
+            self.by_name
+                .iter()
+                .map(|id| {
+                    let module = &self.modules[id.index()];
+                    (module.name().to_owned(), module_snapshot(module))
+                })
+                .collect(),
+        );
         let bottlenecks = bottleneck::rank(
             self.modules.iter().map(|m| (m.name(), &m.stats)),
             self.config.settings.top_bottlenecks,

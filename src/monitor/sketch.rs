@@ -8,8 +8,6 @@
 //! and merging 60 per-tick sketches on every read costs too much time and memory
 //! (ARCHITECTURE.md, "The latency sketch", has the measurements).
 
-use std::collections::VecDeque;
-
 use sketches_ddsketch::{Config as DdConfig, DDSketch};
 
 /// Values at or below this (seconds) count as zero latency, as in DDSketch.
@@ -74,7 +72,12 @@ pub struct WindowSketch {
     open: Vec<u32>,
     /// Index range of `open` that was touched this tick (inclusive), if any.
     open_touched: Option<(usize, usize)>,
+    /// One bit per bin of `open`, set when the bin is non-zero: closing a tick visits
+    /// only those bins, with no branch per empty bin.
+    open_bits: Vec<u64>,
     open_zeros: u32,
+    /// Samples in the open tick, zeros included.
+    open_total: u64,
     window_zeros: u64,
     window_total: u64,
     collapsed: bool,
@@ -111,6 +114,88 @@ pub struct TickMark {
     pub zeros: u32,
 }
 
+/// The encoded closed ticks of one window, oldest first: appended at the end and
+/// consumed from the front, so every tick's bytes are one contiguous slice.
+#[derive(Debug, Clone, Default)]
+pub struct TickLog {
+    bytes: Vec<u8>,
+    /// Start of the oldest live tick.
+    head: usize,
+}
+
+impl TickLog {
+    /// Makes room for `additional` bytes: first by moving the live bytes to the front,
+    /// then by growing to fit (not doubling; at steady state the live length holds still).
+    fn reserve(&mut self, additional: usize) {
+        if self.bytes.capacity() - self.bytes.len() >= additional {
+            return;
+        }
+        if self.head > 0 {
+            self.bytes.drain(..self.head);
+            self.head = 0;
+        }
+        if self.bytes.capacity() - self.bytes.len() < additional {
+            self.bytes.reserve_exact(additional + self.bytes.len() / 8);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.head = 0;
+        self.bytes.clear();
+        if self.bytes.capacity() > 1024 {
+            self.bytes.shrink_to(256);
+        }
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+    }
+}
+
+/// Where a tick's quantile ranks fall, found while its bins are walked in key order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RankKey {
+    Unset,
+    Zero,
+    Bin(i32),
+}
+
+struct RankWalk {
+    ranks: [u64; 4],
+    seen: u64,
+    next: usize,
+    keys: [RankKey; 4],
+}
+
+impl RankWalk {
+    fn new(samples: u64, zeros: u64) -> Self {
+        let mut walk = RankWalk {
+            ranks: QUANTILES.map(|q| (q * samples.saturating_sub(1) as f64) as u64),
+            seen: zeros,
+            next: 0,
+            keys: [RankKey::Unset; 4],
+        };
+        if samples == 0 {
+            walk.next = QUANTILES.len();
+        }
+        while walk.next < QUANTILES.len() && walk.ranks[walk.next] < zeros {
+            walk.keys[walk.next] = RankKey::Zero;
+            walk.next += 1;
+        }
+        walk
+    }
+
+    #[inline]
+    fn add(&mut self, key: i32, count: u32) {
+        self.seen += u64::from(count);
+        while self.next < QUANTILES.len() && self.ranks[self.next] < self.seen {
+            self.keys[self.next] = RankKey::Bin(key);
+            self.next += 1;
+        }
+    }
+}
+
 /// Decodes (key, count) pairs, in ascending key order.
 fn decode_pairs(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = (i32, u32)> {
     let mut bytes = bytes;
@@ -140,6 +225,7 @@ impl WindowSketch {
         if count == 0 {
             return;
         }
+        self.open_total += u64::from(count);
         if latency_seconds <= MIN_VALUE_SECONDS {
             self.open_zeros = self.open_zeros.saturating_add(count);
             return;
@@ -147,6 +233,9 @@ impl WindowSketch {
         let index = self.index_for(layout, layout.key(latency_seconds));
         let slot = &mut self.open[index];
         *slot = slot.saturating_add(count);
+        if let Some(word) = self.open_bits.get_mut(index >> 6) {
+            *word |= 1 << (index & 63);
+        }
         self.open_touched = Some(match self.open_touched {
             None => (index, index),
             Some((lo, hi)) => (lo.min(index), hi.max(index)),
@@ -157,28 +246,37 @@ impl WindowSketch {
     pub fn close_tick(&mut self) -> TickBins {
         let zeros = self.take_open_zeros();
         let mut encoded = Vec::new();
-        self.encode_open(&mut |byte| encoded.push(byte));
+        self.encode_open(&mut |bytes| encoded.extend_from_slice(bytes));
         TickBins {
             encoded: encoded.into_boxed_slice(),
             zeros,
         }
     }
 
-    /// Moves the open tick into the window, appending its encoding to `ring` (one
-    /// byte ring per module saves an allocation per tick); the mark says how much.
-    pub fn close_tick_into(&mut self, ring: &mut VecDeque<u8>) -> TickMark {
+    /// Moves the open tick into the window, appending its encoding to `log` (one log
+    /// per module saves an allocation per tick); the mark says how much.
+    ///
+    /// Also returns the closing tick's own quantiles (for detectors that judge each
+    /// tick), found during the same walk over its bins.
+    pub fn close_tick_into(&mut self, layout: &SketchLayout, log: &mut TickLog) -> (TickMark, QuantileEstimates) {
+        let samples = std::mem::take(&mut self.open_total);
         let zeros = self.take_open_zeros();
         if let Some((lo, hi)) = self.open_touched {
-            // Grow the ring to fit rather than doubling it: at steady state its length
-            // holds still and the space freed by expiry is reused. Two bytes per bin
-            // is the usual encoded size; a larger tick falls back to doubling.
-            let bound = (hi - lo + 1) * 2;
-            if ring.capacity() - ring.len() < bound {
-                ring.reserve_exact(bound + ring.len() / 8);
-            }
+            // Two bytes per bin is the usual encoded size; a larger tick grows the Vec.
+            log.reserve((hi - lo + 1) * 2);
         }
-        let bytes = self.encode_open(&mut |byte| ring.push_back(byte));
-        TickMark { bytes, zeros }
+        let mut walk = RankWalk::new(samples, u64::from(zeros));
+        let bytes = self.encode_open_ranked(&mut |encoded| log.bytes.extend_from_slice(encoded), &mut walk);
+        let estimates = QuantileEstimates {
+            values: walk.keys.map(|key| match key {
+                RankKey::Zero => Some(0.0),
+                RankKey::Bin(key) => Some(layout.value(key)),
+                RankKey::Unset => None,
+            }),
+            samples,
+            collapsed: self.collapsed,
+        };
+        (TickMark { bytes, zeros }, estimates)
     }
 
     /// Subtracts a tick that leaves the window (one returned earlier by `close_tick`).
@@ -188,13 +286,15 @@ impl WindowSketch {
         self.release_if_empty();
     }
 
-    /// Subtracts the oldest tick of `ring` (written by `close_tick_into`).
-    pub fn expire_from(&mut self, ring: &mut VecDeque<u8>, mark: TickMark) {
+    /// Subtracts the oldest tick of `log` (written by `close_tick_into`).
+    pub fn expire_from(&mut self, log: &mut TickLog, mark: TickMark) {
         self.subtract_zeros(mark.zeros);
-        let bytes = (mark.bytes as usize).min(ring.len());
-        self.subtract_encoded(ring.drain(..bytes));
-        if ring.capacity() > 256 && ring.len() < ring.capacity() / 4 {
-            ring.shrink_to(ring.len() * 2);
+        let end = (log.head + mark.bytes as usize).min(log.bytes.len());
+        let encoded = &log.bytes[log.head..end];
+        self.subtract_encoded(encoded.iter().copied());
+        log.head = end;
+        if log.head == log.bytes.len() {
+            log.clear();
         }
         self.release_if_empty();
     }
@@ -212,27 +312,61 @@ impl WindowSketch {
     }
 
     /// Adds the open tick's bins to the window and encodes them; returns bytes written.
-    fn encode_open(&mut self, push: &mut impl FnMut(u8)) -> u32 {
+    fn encode_open(&mut self, push: &mut impl FnMut(&[u8])) -> u32 {
+        self.open_total = 0;
+        self.encode_open_ranked(push, &mut RankWalk::new(0, 0))
+    }
+
+    /// `encode_open`, also locating the tick's quantile ranks in `walk`.
+    fn encode_open_ranked(&mut self, push: &mut impl FnMut(&[u8]), walk: &mut RankWalk) -> u32 {
         let Some((lo, hi)) = self.open_touched.take() else {
             return 0;
         };
+        // Encoded through a stack buffer so that the common case (a one-byte key
+        // delta and a count of one) costs no unpredictable branch.
+        let mut buffer = [0u8; 512];
+        let mut used = 0usize;
         let mut written = 0u32;
+        let mut added = 0u64;
         let mut previous_key = 0i64;
-        for index in lo..=hi {
-            let count = std::mem::take(&mut self.open[index]);
-            if count == 0 {
-                continue;
+        let base_key = i64::from(self.key_offset);
+        for word_index in (lo >> 6)..=(hi >> 6) {
+            let Some(word) = self.open_bits.get_mut(word_index) else {
+                break;
+            };
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                let index = (word_index << 6) | bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let (Some(open_count), Some(window_count)) =
+                    (self.open.get_mut(index), self.window.get_mut(index))
+                else {
+                    continue;
+                };
+                let count = std::mem::take(open_count);
+                *window_count = window_count.saturating_add(count);
+                added += u64::from(count);
+                walk.add(base_key as i32 + index as i32, count);
+                if used > buffer.len() - 24 {
+                    push(&buffer[..used]);
+                    written += used as u32;
+                    used = 0;
+                }
+                let key = base_key + index as i64;
+                let has_count = count != 1;
+                used += put_varint(&mut buffer[used..], (zigzag(key - previous_key) << 1) | u64::from(has_count));
+                if count < 0x80 {
+                    buffer[used] = count as u8;
+                    used += usize::from(has_count);
+                } else {
+                    used += put_varint(&mut buffer[used..], u64::from(count));
+                }
+                previous_key = key;
             }
-            self.window[index] = self.window[index].saturating_add(count);
-            self.window_total += u64::from(count);
-            let key = i64::from(self.key_offset) + index as i64;
-            let has_count = u64::from(count != 1);
-            written += write_varint(push, (zigzag(key - previous_key) << 1) | has_count);
-            if count != 1 {
-                written += write_varint(push, u64::from(count));
-            }
-            previous_key = key;
         }
+        push(&buffer[..used]);
+        written += used as u32;
+        self.window_total += added;
         written
     }
 
@@ -338,11 +472,13 @@ impl WindowSketch {
     /// Heap bytes held (dense arrays only; tick encodings are owned by the caller).
     pub fn heap_bytes(&self) -> usize {
         (self.window.capacity() + self.open.capacity()) * std::mem::size_of::<u32>()
+            + self.open_bits.capacity() * std::mem::size_of::<u64>()
     }
 
     fn release(&mut self) {
         self.window = Vec::new();
         self.open = Vec::new();
+        self.open_bits = Vec::new();
         self.key_offset = 0;
         self.window_zeros = 0;
         self.window_total = 0;
@@ -361,6 +497,17 @@ impl WindowSketch {
 
     #[cold]
     fn grow_to(&mut self, layout: &SketchLayout, key: i32) -> usize {
+        let index = self.resize_for(layout, key);
+        // Bins moved: rebuild the open tick's bitmap from its counts.
+        self.open_bits.clear();
+        self.open_bits.resize(self.open.len().div_ceil(64), 0);
+        for (i, _) in self.open.iter().enumerate().filter(|(_, count)| **count > 0) {
+            self.open_bits[i >> 6] |= 1 << (i & 63);
+        }
+        index
+    }
+
+    fn resize_for(&mut self, layout: &SketchLayout, key: i32) -> usize {
         const CHUNK: i32 = 32;
         if self.window.is_empty() {
             let start = key - CHUNK / 2;
@@ -427,15 +574,16 @@ fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-fn write_varint(push: &mut impl FnMut(u8), mut value: u64) -> u32 {
-    let mut written = 1;
+/// Writes a varint at the start of `out` (at least 10 bytes long); returns its length.
+fn put_varint(out: &mut [u8], mut value: u64) -> usize {
+    let mut used = 0;
     while value >= 0x80 {
-        push((value as u8) | 0x80);
+        out[used] = (value as u8) | 0x80;
         value >>= 7;
-        written += 1;
+        used += 1;
     }
-    push(value as u8);
-    written
+    out[used] = value as u8;
+    used + 1
 }
 
 fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> Option<u64> {
@@ -471,9 +619,9 @@ mod tests {
             i32::MAX as i64,
             i32::MIN as i64,
         ] {
-            let mut out = Vec::new();
-            write_varint(&mut |b| out.push(b), zigzag(value));
-            let decoded = read_varint(&mut out.into_iter()).map(unzigzag);
+            let mut out = [0u8; 10];
+            let used = put_varint(&mut out, zigzag(value));
+            let decoded = read_varint(&mut out[..used].iter().copied()).map(unzigzag);
             assert_eq!(decoded, Some(value));
         }
     }

@@ -61,7 +61,7 @@ pub struct DashboardSnapshot {
     /// When the snapshot was taken (Unix seconds).
     pub timestamp: f64,
     /// Per module, by name.
-    pub modules: BTreeMap<String, ModuleSnapshot>,
+    pub modules: ModuleMap,
     /// Active alerts, then recently resolved ones.
     pub alerts: Vec<AlertSnapshot>,
     /// Counts; see the module docs for exactly what each counts.
@@ -70,6 +70,89 @@ pub struct DashboardSnapshot {
     pub bottlenecks: Vec<Bottleneck>,
     /// Extra: the monitor's own health.
     pub monitor: MonitorStatus,
+}
+
+/// Modules by name, in name order. Serialises as the JSON object the spec's `modules`
+/// is; kept as a sorted `Vec` so that building a snapshot moves each entry once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModuleMap(Vec<(String, ModuleSnapshot)>);
+
+impl ModuleMap {
+    /// Builds the map from entries already sorted by name, without duplicates.
+    pub(crate) fn from_sorted(entries: Vec<(String, ModuleSnapshot)>) -> Self {
+        debug_assert!(entries.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        ModuleMap(entries)
+    }
+
+    /// A module by name.
+    pub fn get(&self, name: &str) -> Option<&ModuleSnapshot> {
+        self.0
+            .binary_search_by(|(key, _)| key.as_str().cmp(name))
+            .ok()
+            .map(|index| &self.0[index].1)
+    }
+
+    /// Number of modules.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no modules.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// (name, module) pairs in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &ModuleSnapshot)> {
+        self.0.iter().map(|(name, module)| (name, module))
+    }
+
+    /// Module names in order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(name, _)| name)
+    }
+
+    /// Modules in name order.
+    pub fn values(&self) -> impl Iterator<Item = &ModuleSnapshot> {
+        self.0.iter().map(|(_, module)| module)
+    }
+}
+
+impl std::ops::Index<&str> for ModuleMap {
+    type Output = ModuleSnapshot;
+
+    /// The module named `name`; panics when there is none, as `BTreeMap` does.
+    fn index(&self, name: &str) -> &ModuleSnapshot {
+        match self.get(name) {
+            Some(module) => module,
+            None => panic!("no module named {name:?} in the snapshot"),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a ModuleMap {
+    type Item = (&'a String, &'a ModuleSnapshot);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, ModuleSnapshot)>,
+        fn(&'a (String, ModuleSnapshot)) -> (&'a String, &'a ModuleSnapshot),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, module)| (name, module))
+    }
+}
+
+impl Serialize for ModuleMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for ModuleMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, ModuleSnapshot>::deserialize(deserializer)?;
+        Ok(ModuleMap(map.into_iter().collect()))
+    }
 }
 
 /// The spec's six metrics plus p999 and max.

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use super::metrics::{Percentile, PercentileMethod, PercentileSet, WindowStats, is_low_confidence};
-use super::sketch::{QUANTILES, SketchLayout, TickMark, WindowSketch};
+use super::sketch::{QUANTILES, QuantileEstimates, SketchLayout, TickLog, TickMark, WindowSketch};
 
 /// What one closed tick contributed, kept until it leaves the window (40 bytes).
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,7 +61,7 @@ pub enum BucketError {
 pub struct ModuleWindow {
     ticks: VecDeque<TickSummary>,
     /// Encoded sketch bins of the closed ticks, oldest first.
-    bin_bytes: VecDeque<u8>,
+    bin_bytes: TickLog,
     open: OpenTick,
     sketch: WindowSketch,
     buckets: Option<Box<BucketWindow>>,
@@ -70,6 +70,23 @@ pub struct ModuleWindow {
     total_errors: u64,
     /// Running sums over `ticks`.
     sum: WindowSums,
+    /// The most recently closed tick on its own, for detectors that judge each tick.
+    last_tick: TickStats,
+}
+
+/// One closed tick's own statistics (not the window's).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TickStats {
+    /// Requests in the tick.
+    pub requests: u64,
+    /// Errors in the tick.
+    pub errors: u64,
+    /// Latency samples in the tick.
+    pub latency_samples: u64,
+    /// Mean latency of the tick, seconds.
+    pub latency_mean: f64,
+    /// The tick's own p50, p95, p99 and p999 (sketch samples only).
+    pub quantiles: QuantileEstimates,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -176,18 +193,35 @@ impl ModuleWindow {
 
     /// Closes `count` ticks: the open one, then `count - 1` empty ones (a caller that
     /// skipped ticks). Ticks older than `window_ticks` leave the window.
-    pub fn close_ticks(&mut self, count: u64, window_ticks: usize) {
+    pub fn close_ticks(&mut self, layout: &SketchLayout, count: u64, window_ticks: usize) {
         if count == 0 {
             return;
         }
         let open = std::mem::take(&mut self.open);
+        let (bins, quantiles) = self.sketch.close_tick_into(layout, &mut self.bin_bytes);
+        self.last_tick = if count == 1 {
+            TickStats {
+                requests: open.requests,
+                errors: open.errors,
+                latency_samples: open.latency_count,
+                latency_mean: if open.latency_count > 0 {
+                    open.latency_sum_nanos as f64 * 1e-9 / open.latency_count as f64
+                } else {
+                    0.0
+                },
+                quantiles,
+            }
+        } else {
+            // The caller skipped ticks: the last closed one was empty.
+            TickStats::default()
+        };
         let closed = TickSummary {
             requests: saturate_u32(open.requests),
             errors: saturate_u32(open.errors),
             latency_count: saturate_u32(open.latency_count),
             latency_max_seconds: open.latency_max_seconds,
             latency_sum_nanos: open.latency_sum_nanos,
-            bins: self.sketch.close_tick_into(&mut self.bin_bytes),
+            bins,
         };
         if let Some(buckets) = self.buckets.as_mut() {
             let fresh = vec![0; buckets.upper_bounds_seconds.len()];
@@ -336,6 +370,11 @@ impl ModuleWindow {
         }
     }
 
+    /// The most recently closed tick on its own.
+    pub fn last_tick(&self) -> &TickStats {
+        &self.last_tick
+    }
+
     /// Requests since the module was first seen.
     pub fn total_requests(&self) -> u64 {
         self.total_requests
@@ -363,7 +402,7 @@ impl ModuleWindow {
                 + b.ticks.capacity() * 16
                 + b.ticks.len() * width * 8
         });
-        ring + self.bin_bytes.capacity() + self.sketch.heap_bytes() + buckets
+        ring + self.bin_bytes.heap_bytes() + self.sketch.heap_bytes() + buckets
     }
 }
 
@@ -428,7 +467,7 @@ mod tests {
         for _ in 0..50 {
             window.add_request(&layout, 0.1, true);
         }
-        window.close_ticks(1, 60);
+        window.close_ticks(&layout, 1, 60);
         let stats = window.stats(&layout, 10, TICK, 60, 0);
         assert_eq!(stats.requests_per_second, 50.0);
         assert_eq!(stats.covered_seconds, 1.0);
@@ -443,7 +482,7 @@ mod tests {
         window
             .add_buckets(&bounds, &[50, 40, 8, 2, 0], 15.0)
             .expect("valid histogram");
-        window.close_ticks(1, 60);
+        window.close_ticks(&layout, 1, 60);
         let stats = window.stats(&layout, 10, TICK, 60, 0);
         let p95 = stats.percentiles.p95;
         assert_eq!(p95.method, PercentileMethod::Buckets);
