@@ -286,7 +286,9 @@ fn steady_run(modules: usize, ticks: u32, jump: Option<(u32, f64)>, seed: u64) -
             for n in 0..100u32 {
                 let ok = n % 100 != 0; // 1 % errors
                 let seconds = factor * latency.sample(&mut rng);
-                monitor.record(name, seconds, ok, T0 + f64::from(k) + 0.5).expect("valid");
+                monitor
+                    .record(name, seconds, ok, T0 + f64::from(k) + 0.5)
+                    .expect("valid");
             }
         }
         events.extend(monitor.tick(T0 + f64::from(k) + 1.0));
@@ -321,6 +323,14 @@ fn a_single_odd_tick_stays_pending_and_a_lasting_shift_fires() {
         .map(|e| e.at)
         .next()
         .expect("it was pending first");
-    assert_eq!(pending, T0 + 61.0, "pending on the first tick after the shift");
-    assert_eq!(first - pending, 3.0, "fires once anomaly_for_seconds (3 s) has passed");
+    assert_eq!(
+        pending,
+        T0 + 61.0,
+        "pending on the first tick after the shift"
+    );
+    assert_eq!(
+        first - pending,
+        3.0,
+        "fires once anomaly_for_seconds (3 s) has passed"
+    );
 }

@@ -166,15 +166,26 @@ impl ModuleMetrics {
     /// Detectors judge each tick on its own because consecutive window values share
     /// all but one tick: a z-score over them mistakes one odd tick entering (and, a
     /// window later, leaving) for a shift.
-    pub fn tick_value(&self, metric: &MetricName, min_samples: u64, tick_seconds: f64) -> Option<(f64, u64, bool)> {
+    pub fn tick_value(
+        &self,
+        metric: &MetricName,
+        min_samples: u64,
+        tick_seconds: f64,
+    ) -> Option<(f64, u64, bool)> {
         let tick = self.window.last_tick();
         let MetricName::Builtin(builtin) = metric else {
             return self.metric_value(metric);
         };
         Some(match builtin {
-            Builtin::LatencyMean => (tick.latency_mean, tick.latency_samples, tick.latency_samples > 0),
+            Builtin::LatencyMean => (
+                tick.latency_mean,
+                tick.latency_samples,
+                tick.latency_samples > 0,
+            ),
             Builtin::LatencyMax => return None,
-            Builtin::RequestsPerSecond => (tick.requests as f64 / tick_seconds, tick.requests, true),
+            Builtin::RequestsPerSecond => {
+                (tick.requests as f64 / tick_seconds, tick.requests, true)
+            }
             Builtin::ErrorRate => {
                 let rate = if tick.requests > 0 {
                     tick.errors as f64 / tick.requests as f64
@@ -185,7 +196,9 @@ impl ModuleMetrics {
             }
             percentile => {
                 let quantile = percentile.quantile()?;
-                let index = super::sketch::QUANTILES.iter().position(|q| *q == quantile)?;
+                let index = super::sketch::QUANTILES
+                    .iter()
+                    .position(|q| *q == quantile)?;
                 let samples = tick.quantiles.samples;
                 let value = tick.quantiles.values[index]?;
                 let trusted = !tick.quantiles.collapsed

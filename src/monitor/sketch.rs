@@ -8,6 +8,8 @@
 //! and merging 60 per-tick sketches on every read costs too much time and memory
 //! (ARCHITECTURE.md, "The latency sketch", has the measurements).
 
+use std::collections::VecDeque;
+
 use sketches_ddsketch::{Config as DdConfig, DDSketch};
 
 /// Values at or below this (seconds) count as zero latency, as in DDSketch.
@@ -114,35 +116,41 @@ pub struct TickMark {
     pub zeros: u32,
 }
 
-/// The encoded closed ticks of one window, oldest first: appended at the end and
-/// consumed from the front, so every tick's bytes are one contiguous slice.
+/// The encoded closed ticks of one window, oldest first: a byte ring appended at the
+/// back and consumed from the front, grown to fit (never doubled), never compacted.
 #[derive(Debug, Clone, Default)]
 pub struct TickLog {
-    bytes: Vec<u8>,
-    /// Start of the oldest live tick.
-    head: usize,
+    bytes: VecDeque<u8>,
 }
 
 impl TickLog {
-    /// Makes room for `additional` bytes: first by moving the live bytes to the front,
-    /// then by growing to fit (not doubling; at steady state the live length holds still).
+    /// Makes room for `additional` bytes, growing to fit: at steady state the live
+    /// length holds still and the space freed at the front is reused.
     fn reserve(&mut self, additional: usize) {
-        if self.bytes.capacity() - self.bytes.len() >= additional {
-            return;
-        }
-        if self.head > 0 {
-            self.bytes.drain(..self.head);
-            self.head = 0;
-        }
         if self.bytes.capacity() - self.bytes.len() < additional {
             self.bytes.reserve_exact(additional + self.bytes.len() / 8);
         }
     }
 
-    fn clear(&mut self) {
-        self.head = 0;
-        self.bytes.clear();
-        if self.bytes.capacity() > 1024 {
+    fn append(&mut self, encoded: &[u8]) {
+        self.bytes.extend(encoded);
+    }
+
+    /// Removes the oldest `count` bytes, handing them to `read` as one slice.
+    fn consume(&mut self, count: usize, read: impl FnOnce(&[u8])) {
+        let count = count.min(self.bytes.len());
+        let (front, back) = self.bytes.as_slices();
+        if count <= front.len() {
+            read(&front[..count]);
+        } else {
+            // The tick wraps around the ring's end: join its two halves.
+            let mut joined = Vec::with_capacity(count);
+            joined.extend_from_slice(front);
+            joined.extend_from_slice(&back[..count - front.len()]);
+            read(&joined);
+        }
+        self.bytes.drain(..count);
+        if self.bytes.is_empty() && self.bytes.capacity() > 1024 {
             self.bytes.shrink_to(256);
         }
     }
@@ -258,7 +266,11 @@ impl WindowSketch {
     ///
     /// Also returns the closing tick's own quantiles (for detectors that judge each
     /// tick), found during the same walk over its bins.
-    pub fn close_tick_into(&mut self, layout: &SketchLayout, log: &mut TickLog) -> (TickMark, QuantileEstimates) {
+    pub fn close_tick_into(
+        &mut self,
+        layout: &SketchLayout,
+        log: &mut TickLog,
+    ) -> (TickMark, QuantileEstimates) {
         let samples = std::mem::take(&mut self.open_total);
         let zeros = self.take_open_zeros();
         if let Some((lo, hi)) = self.open_touched {
@@ -266,7 +278,10 @@ impl WindowSketch {
             log.reserve((hi - lo + 1) * 2);
         }
         let mut walk = RankWalk::new(samples, u64::from(zeros));
-        let bytes = self.encode_open_ranked(&mut |encoded| log.bytes.extend_from_slice(encoded), &mut walk);
+        let bytes = self.encode_open_ranked(
+            &mut |encoded| log.append(encoded),
+            &mut walk,
+        );
         let estimates = QuantileEstimates {
             values: walk.keys.map(|key| match key {
                 RankKey::Zero => Some(0.0),
@@ -289,13 +304,9 @@ impl WindowSketch {
     /// Subtracts the oldest tick of `log` (written by `close_tick_into`).
     pub fn expire_from(&mut self, log: &mut TickLog, mark: TickMark) {
         self.subtract_zeros(mark.zeros);
-        let end = (log.head + mark.bytes as usize).min(log.bytes.len());
-        let encoded = &log.bytes[log.head..end];
-        self.subtract_encoded(encoded.iter().copied());
-        log.head = end;
-        if log.head == log.bytes.len() {
-            log.clear();
-        }
+        log.consume(mark.bytes as usize, |encoded| {
+            self.subtract_encoded(encoded.iter().copied());
+        });
         self.release_if_empty();
     }
 
@@ -354,7 +365,10 @@ impl WindowSketch {
                 }
                 let key = base_key + index as i64;
                 let has_count = count != 1;
-                used += put_varint(&mut buffer[used..], (zigzag(key - previous_key) << 1) | u64::from(has_count));
+                used += put_varint(
+                    &mut buffer[used..],
+                    (zigzag(key - previous_key) << 1) | u64::from(has_count),
+                );
                 if count < 0x80 {
                     buffer[used] = count as u8;
                     used += usize::from(has_count);
@@ -501,7 +515,12 @@ impl WindowSketch {
         // Bins moved: rebuild the open tick's bitmap from its counts.
         self.open_bits.clear();
         self.open_bits.resize(self.open.len().div_ceil(64), 0);
-        for (i, _) in self.open.iter().enumerate().filter(|(_, count)| **count > 0) {
+        for (i, _) in self
+            .open
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+        {
             self.open_bits[i >> 6] |= 1 << (i & 63);
         }
         index

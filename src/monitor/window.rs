@@ -95,6 +95,8 @@ struct WindowSums {
     errors: u64,
     latency_count: u64,
     latency_sum_nanos: u64,
+    /// Largest latency in the window; rescanned only when the tick holding it leaves.
+    latency_max_seconds: f64,
 }
 
 impl ModuleWindow {
@@ -246,7 +248,9 @@ impl ModuleWindow {
             .sum
             .latency_sum_nanos
             .saturating_add(tick.latency_sum_nanos);
+        self.sum.latency_max_seconds = self.sum.latency_max_seconds.max(tick.latency_max_seconds);
         self.ticks.push_back(tick);
+        let mut max_left = false;
         while self.ticks.len() > window_ticks {
             if let Some(old) = self.ticks.pop_front() {
                 self.sum.requests -= u64::from(old.requests);
@@ -256,8 +260,16 @@ impl ModuleWindow {
                     .sum
                     .latency_sum_nanos
                     .saturating_sub(old.latency_sum_nanos);
+                max_left |= old.latency_max_seconds >= self.sum.latency_max_seconds;
                 self.sketch.expire_from(&mut self.bin_bytes, old.bins);
             }
+        }
+        if max_left {
+            self.sum.latency_max_seconds = self
+                .ticks
+                .iter()
+                .map(|t| t.latency_max_seconds)
+                .fold(0.0, f64::max);
         }
         if let Some(buckets) = self.buckets.as_mut() {
             while buckets.ticks.len() > window_ticks {
@@ -284,13 +296,9 @@ impl ModuleWindow {
             errors,
             latency_count,
             latency_sum_nanos,
+            latency_max_seconds: latency_max,
         } = self.sum;
         let latency_sum = latency_sum_nanos as f64 * 1e-9;
-        let latency_max = self
-            .ticks
-            .iter()
-            .map(|t| t.latency_max_seconds)
-            .fold(0.0, f64::max);
         let covered_ticks = match self.first_tick {
             Some(first) if last_tick >= first => {
                 ((last_tick - first + 1) as usize).min(window_ticks)
