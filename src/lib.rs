@@ -2,8 +2,18 @@
 //! running in the browser as WebAssembly.
 //!
 //! [`monitor`] is the pure core: windows, percentiles, anomalies, alerts, bottlenecks
-//! and the dashboard snapshot. Sources, the Leptos dashboard and embedding build on it.
+//! and the dashboard snapshot. [`app`] is the Leptos dashboard built on it; [`state`]
+//! holds its signals, [`components`] and [`pages`] its views, [`platform`] the browser
+//! glue.
 
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod components;
+pub mod config;
+pub mod format;
 pub mod monitor;
+pub mod pages;
+pub mod platform;
+pub mod route;
+pub mod state;

@@ -18,8 +18,8 @@ use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
 use super::sketch::SketchLayout;
 use super::snapshot::{
-    AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus, SpecMetrics,
-    Summary, WindowCounts,
+    AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus,
+    SpecMetrics, Summary, WindowCounts,
 };
 use super::{RecordError, RequestEvent, Sample};
 
@@ -359,7 +359,9 @@ impl PerformanceMonitor {
         let min_samples = self.config.settings.min_samples;
         for index in 0..self.modules.len() {
             let module = &mut self.modules[index];
-            module.window.close_ticks(&self.layout, closed, window_ticks);
+            module
+                .window
+                .close_ticks(&self.layout, closed, window_ticks);
             module.stats = module.window.stats(
                 &self.layout,
                 min_samples,
@@ -459,7 +461,8 @@ impl PerformanceMonitor {
         let min_samples = config.settings.min_samples;
         let tick_seconds = config.tick_seconds;
         for (slot, metric) in config.detect_metrics.iter().enumerate() {
-            let Some((value, samples, true)) = module.tick_value(metric, min_samples, tick_seconds) else {
+            let Some((value, samples, true)) = module.tick_value(metric, min_samples, tick_seconds)
+            else {
                 continue;
             };
             let detector = module.detectors[slot].get_or_insert_with(|| {

@@ -55,9 +55,8 @@ pub enum IncidentKind {
 pub struct Incident {
     /// Module affected.
     pub module: String,
-    /// What happens.
-    #[serde(flatten)]
-    pub kind: IncidentKind,
+    /// What happens, e.g. `{"kind": "latency_spike", "factor": 30}`.
+    pub effect: IncidentKind,
     /// Start, seconds into each period.
     pub start_seconds: f64,
     /// Length, seconds.
@@ -131,7 +130,7 @@ impl Scenario {
         if let Some(i) = pick("database", 1) {
             incidents.push(Incident {
                 module: names[i].to_owned(),
-                kind: IncidentKind::LatencySpike { factor: 30.0 },
+                effect: IncidentKind::LatencySpike { factor: 30.0 },
                 start_seconds: 20.0,
                 duration_seconds: 25.0,
             });
@@ -139,7 +138,7 @@ impl Scenario {
         if let Some(i) = pick("api_gateway", 0) {
             incidents.push(Incident {
                 module: names[i].to_owned(),
-                kind: IncidentKind::ErrorBurst { error_rate: 0.4 },
+                effect: IncidentKind::ErrorBurst { error_rate: 0.4 },
                 start_seconds: 60.0,
                 duration_seconds: 20.0,
             });
@@ -149,7 +148,7 @@ impl Scenario {
             modules[i].rate_rps = modules[i].rate_rps.min(30.0);
             incidents.push(Incident {
                 module: names[i].to_owned(),
-                kind: IncidentKind::TrafficDrop { factor: 0.05 },
+                effect: IncidentKind::TrafficDrop { factor: 0.05 },
                 start_seconds: 100.0,
                 duration_seconds: 50.0,
             });
@@ -268,7 +267,7 @@ impl Simulator {
                 if !active {
                     continue;
                 }
-                match incident.kind {
+                match incident.effect {
                     IncidentKind::LatencySpike { factor } => latency_factor *= factor,
                     IncidentKind::ErrorBurst { error_rate: burst } => {
                         error_rate = error_rate.max(burst)

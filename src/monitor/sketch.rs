@@ -278,10 +278,7 @@ impl WindowSketch {
             log.reserve((hi - lo + 1) * 2);
         }
         let mut walk = RankWalk::new(samples, u64::from(zeros));
-        let bytes = self.encode_open_ranked(
-            &mut |encoded| log.append(encoded),
-            &mut walk,
-        );
+        let bytes = self.encode_open_ranked(&mut |encoded| log.append(encoded), &mut walk);
         let estimates = QuantileEstimates {
             values: walk.keys.map(|key| match key {
                 RankKey::Zero => Some(0.0),

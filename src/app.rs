@@ -1,0 +1,188 @@
+//! The app: finds the config, then shows the dashboard (or a clear error), with the
+//! header, navigation, theme and export.
+
+use leptos::prelude::*;
+
+use crate::config::{AppConfig, ConfigProblem};
+use crate::pages::{AlertsPage, ModuleDetail, Overview, SettingsPage, settings::STORAGE_KEY};
+use crate::platform::{self, FetchOutcome};
+use crate::route::Route;
+use crate::state::{AppState, worst_firing};
+
+/// Finds the config by the documented precedence: `?config=URL`, `redline.json`,
+/// localStorage, defaults. A document that is found but broken is an error.
+pub async fn load_config() -> Result<AppConfig, ConfigProblem> {
+    let problem = |origin: &str, message: String| ConfigProblem {
+        origin: origin.to_owned(),
+        message,
+    };
+    if let Some(url) = platform::query_param("config") {
+        return match platform::fetch_text(&url).await {
+            Ok(FetchOutcome::Found(text)) => AppConfig::parse(&text, &url),
+            Ok(FetchOutcome::NotFound) => Err(problem(
+                &url,
+                "not found (HTTP 404); check the ?config= URL".to_owned(),
+            )),
+            Err(message) => Err(problem(&url, message)),
+        };
+    }
+    match platform::fetch_text("redline.json").await {
+        // A dev server answering every path with index.html has no redline.json.
+        Ok(FetchOutcome::Found(text)) if !text.trim_start().starts_with('<') => {
+            return AppConfig::parse(&text, "redline.json");
+        }
+        Ok(_) => {}
+        Err(message) => return Err(problem("redline.json", message)),
+    }
+    if let Some(saved) = platform::storage_get(STORAGE_KEY) {
+        return AppConfig::parse(&saved, "localStorage (saved from the config panel)");
+    }
+    Ok(AppConfig::defaults())
+}
+
+/// `?speed=N`: simulated seconds per wall second, 1 to 100.
+fn speed_param() -> Option<f64> {
+    platform::query_param("speed")
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite())
+        .map(|s| s.clamp(1.0, 100.0))
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let loaded = RwSignal::new(None::<Result<AppConfig, ConfigProblem>>);
+    leptos::task::spawn_local(async move {
+        let result = load_config().await;
+        loaded.try_set(Some(result));
+    });
+    let theme = RwSignal::new(platform::storage_get("redline.theme").unwrap_or_else(|| {
+        if platform::prefers_dark() {
+            "dark"
+        } else {
+            "light"
+        }
+        .to_owned()
+    }));
+    Effect::new(move |_| platform::set_root_attribute("data-theme", &theme.get()));
+    view! {
+        <div class="app">
+            {move || match loaded.get() {
+                None => view! { <p class="loading" data-testid="loading">"Loading config…"</p> }.into_any(),
+                Some(Ok(config)) => view! { <Dashboard config=config theme=theme /> }.into_any(),
+                Some(Err(problem)) => view! { <ConfigError problem=problem loaded=loaded /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// A config that was found but is broken: what, where, and what to do.
+#[component]
+fn ConfigError(
+    problem: ConfigProblem,
+    loaded: RwSignal<Option<Result<AppConfig, ConfigProblem>>>,
+) -> impl IntoView {
+    let from_storage = problem.origin.starts_with("localStorage");
+    view! {
+        <section class="error-panel" data-testid="error-panel" role="alert">
+            <h2>"The config could not be used"</h2>
+            <p>"From " <code>{problem.origin.clone()}</code> ":"</p>
+            <pre data-testid="error-message">{problem.message.clone()}</pre>
+            <p>"Fix the document and reload, or start with the defaults."</p>
+            <div class="actions">
+                <button type="button" on:click=move |_| loaded.set(Some(Ok(AppConfig::defaults())))>
+                    "Use the defaults for this visit"
+                </button>
+                <Show when=move || from_storage>
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click=move |_| {
+                            platform::storage_remove(STORAGE_KEY);
+                            platform::reload();
+                        }
+                    >
+                        "Forget the saved config"
+                    </button>
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+/// The dashboard for a validated config.
+#[component]
+pub fn Dashboard(
+    /// The config in force.
+    config: AppConfig,
+    /// "light" or "dark".
+    theme: RwSignal<String>,
+) -> impl IntoView {
+    let state = AppState::start(config, speed_param());
+    platform::on_hash_change(move |hash| {
+        let _ = state.route.try_set(Route::parse(&hash));
+    });
+    let export = move |_| {
+        let json = state
+            .snapshot
+            .with(|s| serde_json::to_string_pretty(&**s).unwrap_or_default());
+        let name = format!(
+            "redline-{}.json",
+            state.snapshot.with(|s| s.timestamp as u64)
+        );
+        if let Err(error) = platform::download(&name, "application/json", &json) {
+            leptos::logging::warn!("export failed: {error}");
+        }
+    };
+    let toggle_theme = move |_| {
+        let next = if theme.get() == "dark" {
+            "light"
+        } else {
+            "dark"
+        };
+        let _ = platform::storage_set("redline.theme", next);
+        theme.set(next.to_owned());
+    };
+    let worst = move || {
+        state
+            .snapshot
+            .with(|s| worst_firing(s).map_or("ok", |l| l.name()))
+    };
+    let nav = move |route: Route, label: &'static str| {
+        let current = route.clone();
+        view! {
+            <a href=route.href() class:active=move || {
+                let now = state.route.get();
+                now == current || (matches!(now, Route::Module(_)) && current == Route::Overview)
+            }>{label}</a>
+        }
+    };
+    view! {
+        <header class="top" data-worst=worst>
+            <h1 class="brand"><a href="#/">"redline"</a></h1>
+            <nav aria-label="Views">
+                {nav(Route::Overview, "Overview")}
+                {nav(Route::Alerts, "Alerts")}
+                {nav(Route::Settings, "Settings")}
+            </nav>
+            <div class="tools">
+                <button type="button" on:click=export data-testid="export">"Export JSON"</button>
+                <button type="button" on:click=toggle_theme aria-label="Switch light or dark theme">
+                    {move || if theme.get() == "dark" { "☀ light" } else { "☾ dark" }}
+                </button>
+            </div>
+        </header>
+        <crate::components::SummaryBar />
+        <main>
+            {move || match state.route.get() {
+                Route::Overview => view! { <Overview /> }.into_any(),
+                Route::Module(name) => view! { <ModuleDetail module=name /> }.into_any(),
+                Route::Alerts => view! { <AlertsPage /> }.into_any(),
+                Route::Settings => view! { <SettingsPage /> }.into_any(),
+            }}
+        </main>
+        <footer class="foot">
+            {move || format!("tick work {:.1} ms", state.tick_cost_ms.get())}
+        </footer>
+    }
+}

@@ -1,0 +1,198 @@
+//! The alert list: colour-coded by level, with lifecycle state, the value against its
+//! threshold (or the z-score), when it started and how long it lasted; filterable.
+
+use leptos::prelude::*;
+
+use crate::components::level_class;
+use crate::format;
+use crate::monitor::snapshot::AlertSnapshot;
+use crate::monitor::{AlertLevel, AlertState};
+use crate::route::Route;
+use crate::state::use_app;
+
+/// Which alerts to show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertFilter {
+    /// Case-insensitive text matched against module, metric and message.
+    pub text: String,
+    /// Lowest level shown.
+    pub min_level: Option<AlertLevel>,
+    /// Hide resolved alerts.
+    pub active_only: bool,
+    /// Only this module's alerts.
+    pub module: Option<String>,
+}
+
+impl AlertFilter {
+    /// True when `alert` passes the filter.
+    pub fn accepts(&self, alert: &AlertSnapshot) -> bool {
+        let text = self.text.trim().to_lowercase();
+        let text_ok = text.is_empty()
+            || alert.module.to_lowercase().contains(&text)
+            || alert.metric.to_lowercase().contains(&text)
+            || alert.message.to_lowercase().contains(&text);
+        let level_ok = self.min_level.is_none_or(|min| alert.level >= min);
+        let state_ok =
+            !self.active_only || matches!(alert.state, AlertState::Pending | AlertState::Firing);
+        let module_ok = self.module.as_ref().is_none_or(|m| *m == alert.module);
+        text_ok && level_ok && state_ok && module_ok
+    }
+}
+
+/// The value against its threshold, or the z-score for anomalies.
+pub fn evidence_text(alert: &AlertSnapshot) -> String {
+    let value = format::metric_value(&alert.metric, alert.value);
+    match alert.evidence.z_score {
+        Some(z) => format!(
+            "{value}, z = {z:.1} (baseline {} ± {})",
+            format::metric_value(
+                &alert.metric,
+                alert.evidence.baseline_mean.unwrap_or_default()
+            ),
+            format::metric_value(
+                &alert.metric,
+                alert.evidence.baseline_std.unwrap_or_default()
+            )
+        ),
+        None => format!(
+            "{value} {} {}",
+            alert.evidence.comparison.symbol(),
+            format::metric_value(&alert.metric, alert.threshold)
+        ),
+    }
+}
+
+fn state_name(state: AlertState) -> &'static str {
+    match state {
+        AlertState::Pending => "pending",
+        AlertState::Firing => "firing",
+        AlertState::Resolved => "resolved",
+        AlertState::Cancelled => "cancelled",
+    }
+}
+
+/// Alerts of the latest snapshot.
+#[component]
+pub fn AlertList(
+    /// Only this module's alerts.
+    #[prop(optional, into)]
+    module: Option<String>,
+    /// Show at most this many.
+    #[prop(optional)]
+    limit: Option<usize>,
+) -> impl IntoView {
+    let app = use_app();
+    let filter = RwSignal::new(AlertFilter {
+        module,
+        ..AlertFilter::default()
+    });
+    let alerts = Memo::new(move |_| {
+        let filter = filter.get();
+        app.snapshot.with(|s| {
+            let mut shown: Vec<AlertSnapshot> = s
+                .alerts
+                .iter()
+                .filter(|a| filter.accepts(a))
+                .cloned()
+                .collect();
+            shown.truncate(limit.unwrap_or(usize::MAX));
+            shown
+        })
+    });
+    let set_level = move |ev: leptos::ev::Event| {
+        let level = match event_target_value(&ev).as_str() {
+            "warning" => Some(AlertLevel::Warning),
+            "critical" => Some(AlertLevel::Critical),
+            _ => None,
+        };
+        filter.update(|f| f.min_level = level);
+    };
+    view! {
+        <section class="panel alert-panel" aria-label="Alerts">
+            <div class="panel-head">
+                <h2>"Alerts"</h2>
+                <div class="filters">
+                    <input
+                        type="search"
+                        class="filter"
+                        placeholder="Filter alerts"
+                        aria-label="Filter alerts by module, metric or message"
+                        on:input=move |ev| filter.update(|f| f.text = event_target_value(&ev))
+                    />
+                    <select aria-label="Lowest level shown" on:change=set_level>
+                        <option value="all">"all levels"</option>
+                        <option value="warning">"warning and up"</option>
+                        <option value="critical">"critical only"</option>
+                    </select>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            on:change=move |ev| filter.update(|f| f.active_only = event_target_checked(&ev))
+                        />
+                        "active only"
+                    </label>
+                </div>
+            </div>
+            <ul class="alert-list" data-testid="alert-list">
+                <For each=move || alerts.get() key=|a| (a.id, a.state as u8, a.level) let:alert>
+                    <AlertItem alert=alert />
+                </For>
+            </ul>
+            <Show when=move || alerts.with(Vec::is_empty)>
+                <p class="empty">"No alerts. Everything within thresholds."</p>
+            </Show>
+        </section>
+    }
+}
+
+/// One alert.
+#[component]
+fn AlertItem(
+    /// The alert as of the snapshot it was listed from.
+    alert: AlertSnapshot,
+) -> impl IntoView {
+    let app = use_app();
+    let id = alert.id;
+    // The duration of an active alert grows each tick; read it from the latest snapshot.
+    let duration = move || {
+        app.snapshot.with(|s| {
+            s.alerts
+                .iter()
+                .find(|a| a.id == id)
+                .map_or(String::new(), |a| format::duration(a.duration_seconds))
+        })
+    };
+    let evidence = move || {
+        app.snapshot.with(|s| {
+            s.alerts
+                .iter()
+                .find(|a| a.id == id)
+                .map(evidence_text)
+                .unwrap_or_default()
+        })
+    };
+    let level = level_class(alert.level);
+    let state = state_name(alert.state);
+    let source = match &alert.source {
+        crate::monitor::alert::AlertSource::Threshold { .. } => "threshold",
+        crate::monitor::alert::AlertSource::Anomaly { .. } => "anomaly",
+    };
+    view! {
+        <li
+            class=format!("alert {level} {state}")
+            data-testid="alert"
+            data-level=level
+            data-state=state
+            data-module=alert.module.clone()
+        >
+            <span class="level-badge">{level}</span>
+            <span class="state">{state}</span>
+            <a class="alert-module" href=Route::Module(alert.module.clone()).href()>{alert.module.clone()}</a>
+            <span class="alert-metric">{alert.metric.clone()}</span>
+            <span class="alert-evidence">{evidence}</span>
+            <span class="alert-source">{source}</span>
+            <span class="alert-time" title="started (UTC)">{format::clock(alert.timestamp)}</span>
+            <span class="alert-duration" title="how long it lasted">{duration}</span>
+        </li>
+    }
+}

@@ -1,0 +1,68 @@
+//! The bottleneck ranking: which modules cost the most time, and why.
+
+use leptos::prelude::*;
+
+use crate::format;
+use crate::route::Route;
+use crate::state::use_app;
+
+/// Modules ranked by share of time spent, with p95 rank and the reason.
+#[component]
+pub fn BottleneckList() -> impl IntoView {
+    let app = use_app();
+    let rows = Memo::new(move |_| app.snapshot.with(|s| s.bottlenecks.clone()));
+    view! {
+        <section class="panel bottleneck-panel" aria-label="Bottlenecks">
+            <div class="panel-head">
+                <h2>"Bottlenecks"</h2>
+                <span class="hint">"by share of time spent (throughput × mean latency)"</span>
+            </div>
+            <ol class="bottlenecks" data-testid="bottleneck-list">
+                <For each=move || rows.get() key=|b| b.module.clone() let:b>
+                    <BottleneckRow module=b.module.clone() />
+                </For>
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn BottleneckRow(module: String) -> impl IntoView {
+    let app = use_app();
+    let entry = {
+        let module = module.clone();
+        move || {
+            app.snapshot
+                .with(|s| s.bottlenecks.iter().find(|b| b.module == module).cloned())
+        }
+    };
+    let share = {
+        let entry = entry.clone();
+        move || entry().map_or(0.0, |b| b.time_share)
+    };
+    let share_for_text = share.clone();
+    let p95 = {
+        let entry = entry.clone();
+        move || {
+            entry().map(|b| {
+                format!(
+                    "p95 {} (#{} by p95)",
+                    format::latency(b.latency_p95),
+                    b.rank_by_p95
+                )
+            })
+        }
+    };
+    let reason = move || entry().map(|b| b.reason).unwrap_or_default();
+    view! {
+        <li data-testid="bottleneck" data-module=module.clone()>
+            <a href=Route::Module(module.clone()).href() class="bottleneck-name">{module.clone()}</a>
+            <span class="share-bar" aria-hidden="true">
+                <span class="share-fill" style=move || format!("width: {:.1}%", share() * 100.0)></span>
+            </span>
+            <span class="share-text">{move || format::percent(share_for_text())}</span>
+            <span class="bottleneck-p95">{p95}</span>
+            <span class="bottleneck-reason">{reason}</span>
+        </li>
+    }
+}

@@ -1,0 +1,32 @@
+//! The dashboard's components, one per file.
+
+pub mod alert_list;
+pub mod bottleneck_list;
+pub mod module_table;
+pub mod percentile_chart;
+pub mod sparkline;
+pub mod summary_bar;
+
+pub use alert_list::AlertList;
+pub use bottleneck_list::BottleneckList;
+pub use module_table::ModuleTable;
+pub use percentile_chart::{ChartKind, MetricChart};
+pub use sparkline::Sparkline;
+pub use summary_bar::SummaryBar;
+
+use crate::monitor::{AlertLevel, ModuleStatus};
+
+/// CSS class and label of a module status.
+pub fn status_class(status: ModuleStatus) -> &'static str {
+    match status {
+        ModuleStatus::Ok => "ok",
+        ModuleStatus::Warning => "warning",
+        ModuleStatus::Critical => "critical",
+        ModuleStatus::NoData => "no_data",
+    }
+}
+
+/// CSS class of an alert level.
+pub fn level_class(level: AlertLevel) -> &'static str {
+    level.name()
+}

@@ -1,0 +1,278 @@
+//! The module table: status colour, p50/p95/p99, throughput and error rate with units,
+//! a p95 sparkline; sortable by any column and filtered by name.
+
+use std::cmp::Ordering;
+
+use leptos::prelude::*;
+
+use crate::components::{Sparkline, status_class};
+use crate::format;
+use crate::monitor::snapshot::{ModuleSnapshot, ModuleSource};
+use crate::monitor::{DashboardSnapshot, ModuleStatus};
+use crate::route::Route;
+use crate::state::use_app;
+
+/// Columns the table sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Worst status first.
+    Status,
+    /// Module name.
+    Name,
+    /// Median latency.
+    P50,
+    /// 95th percentile latency.
+    P95,
+    /// 99th percentile latency.
+    P99,
+    /// Throughput.
+    Rps,
+    /// Error rate.
+    ErrorRate,
+}
+
+fn severity(status: ModuleStatus) -> u8 {
+    match status {
+        ModuleStatus::Critical => 3,
+        ModuleStatus::Warning => 2,
+        ModuleStatus::Ok => 1,
+        ModuleStatus::NoData => 0,
+    }
+}
+
+/// Module names in display order: filtered by `filter` (case-insensitive substring)
+/// and sorted by `key`, descending when `descending`, ties by name.
+pub fn ordered_names(
+    snapshot: &DashboardSnapshot,
+    filter: &str,
+    key: SortKey,
+    descending: bool,
+) -> Vec<String> {
+    let needle = filter.trim().to_lowercase();
+    let mut rows: Vec<(&String, &ModuleSnapshot)> = snapshot
+        .modules
+        .iter()
+        .filter(|(name, _)| needle.is_empty() || name.to_lowercase().contains(&needle))
+        .collect();
+    let value = |m: &ModuleSnapshot| match key {
+        SortKey::P50 => m.metrics.latency_p50,
+        SortKey::P95 => m.metrics.latency_p95,
+        SortKey::P99 => m.metrics.latency_p99,
+        SortKey::Rps => m.metrics.requests_per_second,
+        SortKey::ErrorRate => m.metrics.error_rate,
+        SortKey::Status => f64::from(severity(m.status)),
+        SortKey::Name => 0.0,
+    };
+    rows.sort_by(|(a_name, a), (b_name, b)| {
+        let order = match key {
+            SortKey::Name => a_name.cmp(b_name),
+            _ => value(a).total_cmp(&value(b)),
+        };
+        let order = if descending { order.reverse() } else { order };
+        match order {
+            Ordering::Equal => a_name.cmp(b_name),
+            other => other,
+        }
+    });
+    rows.into_iter().map(|(name, _)| name.clone()).collect()
+}
+
+/// The table of every module.
+#[component]
+pub fn ModuleTable() -> impl IntoView {
+    let app = use_app();
+    let filter = RwSignal::new(String::new());
+    let sort = RwSignal::new((SortKey::Status, true));
+    let names = Memo::new(move |_| {
+        let (key, descending) = sort.get();
+        let filter = filter.get();
+        app.snapshot
+            .with(|s| ordered_names(s, &filter, key, descending))
+    });
+    let header = move |label: &'static str, key: SortKey, numeric: bool| {
+        let aria = move || match sort.get() {
+            (current, true) if current == key => "descending",
+            (current, false) if current == key => "ascending",
+            _ => "none",
+        };
+        view! {
+            <th scope="col" class:numeric=numeric aria-sort=aria>
+                <button
+                    type="button"
+                    class="sort"
+                    on:click=move |_| {
+                        sort.update(|(current, descending)| {
+                            if *current == key {
+                                *descending = !*descending;
+                            } else {
+                                *current = key;
+                                *descending = key != SortKey::Name;
+                            }
+                        })
+                    }
+                >
+                    {label}
+                </button>
+            </th>
+        }
+    };
+    view! {
+        <section class="panel module-panel" aria-label="Modules">
+            <div class="panel-head">
+                <h2>"Modules"</h2>
+                <input
+                    type="search"
+                    class="filter"
+                    placeholder="Filter by name"
+                    aria-label="Filter modules by name"
+                    data-testid="module-filter"
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="table-scroll">
+                <table class="module-table" data-testid="module-table">
+                    <thead>
+                        <tr>
+                            {header("Status", SortKey::Status, false)}
+                            {header("Module", SortKey::Name, false)}
+                            {header("p50", SortKey::P50, true)}
+                            {header("p95", SortKey::P95, true)}
+                            {header("p99", SortKey::P99, true)}
+                            {header("Throughput", SortKey::Rps, true)}
+                            {header("Errors", SortKey::ErrorRate, true)}
+                            <th scope="col">"p95 trend"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || names.get() key=|name| name.clone() let:name>
+                            <ModuleRow name=name />
+                        </For>
+                    </tbody>
+                </table>
+                <Show when=move || names.with(Vec::is_empty)>
+                    <p class="empty">"No module matches the filter."</p>
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+/// One module's row.
+#[component]
+fn ModuleRow(
+    /// Module name.
+    name: String,
+) -> impl IntoView {
+    let app = use_app();
+    let snapshot = app.snapshot;
+    let field = {
+        let name = name.clone();
+        move |read: fn(&ModuleSnapshot) -> String| {
+            let name = name.clone();
+            move || snapshot.with(|s| s.modules.get(&name).map(read).unwrap_or_default())
+        }
+    };
+    let status = {
+        let name = name.clone();
+        Memo::new(move |_| {
+            snapshot.with(|s| {
+                s.modules
+                    .get(&name)
+                    .map_or("no_data", |m| status_class(m.status))
+            })
+        })
+    };
+    let simulated = {
+        let name = name.clone();
+        move || {
+            snapshot.with(|s| {
+                s.modules
+                    .get(&name)
+                    .is_some_and(|m| m.source == ModuleSource::Simulated)
+            })
+        }
+    };
+    let trend = {
+        let name = name.clone();
+        Signal::derive(move || {
+            app.tick.track();
+            app.engine
+                .with_value(|e| e.history().tail(&name, 60, |p| p.p95))
+        })
+    };
+    let low_confidence = {
+        let name = name.clone();
+        Memo::new(move |_| {
+            snapshot.with(|s| {
+                s.modules
+                    .get(&name)
+                    .is_some_and(|m| m.percentiles.p99.low_confidence)
+            })
+        })
+    };
+    let href = Route::Module(name.clone()).href();
+    view! {
+        <tr data-testid="module-row" data-module=name.clone() data-status=move || status.get() class=move || status.get()>
+            <td class="status-cell">
+                <span class="status-dot" aria-hidden="true"></span>
+                <span class="status-text">{move || status.get().replace('_', " ")}</span>
+                <Show when=simulated>
+                    <span class="badge sim" title="simulated module">"sim"</span>
+                </Show>
+            </td>
+            <th scope="row" class="module-name">
+                <a href=href>{name.clone()}</a>
+            </th>
+            <td class="numeric" data-testid="p50">{field(|m| format::latency(m.metrics.latency_p50))}</td>
+            <td class="numeric" data-testid="p95">{field(|m| format::latency(m.metrics.latency_p95))}</td>
+            <td
+                class="numeric"
+                class:low-confidence=move || low_confidence.get()
+                data-testid="p99"
+                title=move || if low_confidence.get() { "few samples: p99 is a rough estimate" } else { "" }
+            >
+                {field(|m| format::latency(m.metrics.latency_p99))}
+            </td>
+            <td class="numeric" data-testid="rps">{field(|m| format::rate(m.metrics.requests_per_second))}</td>
+            <td class="numeric" data-testid="error-rate">{field(|m| format::percent(m.metrics.error_rate))}</td>
+            <td class="trend">
+                <Sparkline values=trend label=format!("p95 trend of {name}") />
+            </td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::PerformanceMonitor;
+
+    #[test]
+    fn rows_filter_and_sort() {
+        let mut monitor = PerformanceMonitor::default();
+        for (name, latency) in [("alpha", 0.3), ("beta", 0.1), ("gamma", 0.2)] {
+            for _ in 0..50 {
+                monitor.record(name, latency, true, 10.5).expect("valid");
+            }
+        }
+        monitor.tick(11.0);
+        let snapshot = monitor.snapshot(11.0);
+        assert_eq!(
+            ordered_names(&snapshot, "", SortKey::P95, true),
+            ["alpha", "gamma", "beta"]
+        );
+        assert_eq!(
+            ordered_names(&snapshot, "", SortKey::P95, false),
+            ["beta", "gamma", "alpha"]
+        );
+        assert_eq!(
+            ordered_names(&snapshot, "A", SortKey::Name, false),
+            ["alpha", "beta", "gamma"]
+        );
+        assert_eq!(
+            ordered_names(&snapshot, "mm", SortKey::Name, false),
+            ["gamma"]
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Charts of one module over its history, drawn with plotters-canvas: p50, p95 and p99
+//! together with the threshold lines and anomaly marks, throughput, and error rate.
+//! Each redraws at every tick (skipped while the page is hidden).
+
+use leptos::prelude::*;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+
+use crate::format;
+use crate::monitor::{AlertLevel, Builtin, Comparison, MetricName};
+use crate::platform;
+use crate::state::history::Point;
+use crate::state::use_app;
+
+/// What a chart shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// p50, p95 and p99 latency.
+    Latency,
+    /// Requests per second.
+    Throughput,
+    /// Error rate.
+    ErrorRate,
+}
+
+type Series = (&'static str, RGBColor, fn(&Point) -> f32);
+
+impl ChartKind {
+    fn id(self) -> &'static str {
+        match self {
+            ChartKind::Latency => "latency",
+            ChartKind::Throughput => "throughput",
+            ChartKind::ErrorRate => "error-rate",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            ChartKind::Latency => "Latency percentiles",
+            ChartKind::Throughput => "Throughput",
+            ChartKind::ErrorRate => "Error rate",
+        }
+    }
+
+    fn series(self) -> Vec<Series> {
+        match self {
+            ChartKind::Latency => vec![
+                ("p50", RGBColor(0x3b, 0x82, 0xf6), |p| p.p50),
+                ("p95", RGBColor(0xa8, 0x55, 0xf7), |p| p.p95),
+                ("p99", RGBColor(0xec, 0x48, 0x99), |p| p.p99),
+            ],
+            ChartKind::Throughput => vec![("req/s", RGBColor(0x10, 0xb9, 0x81), |p| p.rps)],
+            ChartKind::ErrorRate => vec![("errors", RGBColor(0xf9, 0x73, 0x16), |p| p.error_rate)],
+        }
+    }
+
+    fn metrics(self) -> &'static [Builtin] {
+        match self {
+            ChartKind::Latency => &[
+                Builtin::LatencyP50,
+                Builtin::LatencyP95,
+                Builtin::LatencyP99,
+            ],
+            ChartKind::Throughput => &[Builtin::RequestsPerSecond],
+            ChartKind::ErrorRate => &[Builtin::ErrorRate],
+        }
+    }
+
+    fn format(self, value: f64) -> String {
+        match self {
+            ChartKind::Latency => format::latency(value),
+            ChartKind::Throughput => format::rate(value),
+            ChartKind::ErrorRate => format::percent(value),
+        }
+    }
+}
+
+/// A threshold line: value, level and which series it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+struct Threshold {
+    value: f64,
+    level: AlertLevel,
+    label: String,
+}
+
+fn level_color(level: AlertLevel) -> RGBColor {
+    match level {
+        AlertLevel::Critical => RGBColor(0xdc, 0x26, 0x26),
+        AlertLevel::Warning => RGBColor(0xd9, 0x77, 0x06),
+        AlertLevel::Info => RGBColor(0x25, 0x63, 0xeb),
+    }
+}
+
+/// One chart of one module.
+#[component]
+pub fn MetricChart(
+    /// Module name.
+    #[prop(into)]
+    module: String,
+    /// What to draw.
+    kind: ChartKind,
+) -> impl IntoView {
+    let app = use_app();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let thresholds: Vec<Threshold> = app.config.with_value(|config| {
+        config
+            .monitor
+            .rules
+            .iter()
+            .filter(|rule| rule.selects(&module))
+            .filter(
+                |rule| matches!(rule.metric, MetricName::Builtin(m) if kind.metrics().contains(&m)),
+            )
+            .map(|rule| Threshold {
+                value: rule.threshold,
+                level: rule.level,
+                label: format!(
+                    "{} {} {}",
+                    rule.metric,
+                    if rule.comparison == Comparison::Above {
+                        ">"
+                    } else {
+                        "<"
+                    },
+                    kind.format(rule.threshold)
+                ),
+            })
+            .collect()
+    });
+    let legend: Vec<(String, String)> = kind
+        .series()
+        .into_iter()
+        .map(|(label, color, _)| {
+            (
+                label.to_owned(),
+                format!("rgb({},{},{})", color.0, color.1, color.2),
+            )
+        })
+        .collect();
+    let threshold_legend: Vec<(String, String)> = thresholds
+        .iter()
+        .map(|t| {
+            let c = level_color(t.level);
+            (t.label.clone(), format!("rgb({},{},{})", c.0, c.1, c.2))
+        })
+        .collect();
+    let problem = RwSignal::new(None::<String>);
+    let draw_module = module.clone();
+    Effect::new(move |_| {
+        app.tick.track();
+        let Some(element) = canvas.get() else {
+            return;
+        };
+        if platform::page_hidden() {
+            return;
+        }
+        let points: Vec<Point> = app
+            .engine
+            .with_value(|e| e.history().points(&draw_module).copied().collect());
+        let scale = platform::device_pixel_ratio();
+        let width = f64::from(element.client_width().max(200));
+        let height = f64::from(element.client_height().max(120));
+        element.set_width((width * scale) as u32);
+        element.set_height((height * scale) as u32);
+        let dark = platform::root_attribute("data-theme").as_deref() == Some("dark");
+        let outcome = draw(element, &points, kind, &thresholds, scale, dark);
+        if outcome.as_ref().err() != problem.get_untracked().as_ref() {
+            problem.set(outcome.err());
+        }
+    });
+    view! {
+        <figure class="chart" data-testid=format!("chart-{}", kind.id())>
+            <figcaption>
+                <span class="chart-title">{kind.title()}</span>
+                {legend
+                    .into_iter()
+                    .map(|(label, color)| {
+                        view! { <span class="legend" style=format!("--swatch: {color}")>{label}</span> }
+                    })
+                    .collect_view()}
+                {threshold_legend
+                    .into_iter()
+                    .map(|(label, color)| {
+                        view! { <span class="legend threshold" style=format!("--swatch: {color}")>{label}</span> }
+                    })
+                    .collect_view()}
+                {(kind == ChartKind::Latency)
+                    .then(|| view! { <span class="legend anomaly">"anomaly"</span> })}
+            </figcaption>
+            <canvas node_ref=canvas class="chart-canvas" role="img" aria-label=format!("{} of {module}", kind.title())></canvas>
+            {move || problem.get().map(|p| view! { <p class="chart-problem">{format!("chart not drawn: {p}")}</p> })}
+        </figure>
+    }
+}
+
+fn draw(
+    canvas: web_sys::HtmlCanvasElement,
+    points: &[Point],
+    kind: ChartKind,
+    thresholds: &[Threshold],
+    scale: f64,
+    dark: bool,
+) -> Result<(), String> {
+    let backend =
+        CanvasBackend::with_canvas_object(canvas).ok_or("the canvas has no 2D context")?;
+    let root = backend.into_drawing_area();
+    let (background, foreground, grid) = if dark {
+        (
+            RGBColor(0x11, 0x18, 0x27),
+            RGBColor(0xd1, 0xd5, 0xdb),
+            RGBColor(0x37, 0x41, 0x51),
+        )
+    } else {
+        (
+            RGBColor(0xff, 0xff, 0xff),
+            RGBColor(0x37, 0x41, 0x51),
+            RGBColor(0xe5, 0xe7, 0xeb),
+        )
+    };
+    root.fill(&background).map_err(|e| e.to_string())?;
+    let font_size = (11.0 * scale) as u32;
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        root.draw(&Text::new(
+            "waiting for the first tick…",
+            ((10.0 * scale) as i32, (20.0 * scale) as i32),
+            ("sans-serif", font_size).into_font().color(&foreground),
+        ))
+        .map_err(|e| e.to_string())?;
+        return Ok(());
+    };
+    let span = (last.t - first.t).max(1.0);
+    let series = kind.series();
+    let data_max = points
+        .iter()
+        .flat_map(|p| series.iter().map(move |(_, _, read)| f64::from(read(p))))
+        .fold(0.0f64, f64::max);
+    // A threshold far above the data would flatten it: draw those within reach.
+    let reach = if data_max > 0.0 {
+        data_max * 2.5
+    } else {
+        f64::INFINITY
+    };
+    let shown: Vec<&Threshold> = thresholds.iter().filter(|t| t.value <= reach).collect();
+    let y_max = shown
+        .iter()
+        .map(|t| t.value)
+        .fold(data_max, f64::max)
+        .max(match kind {
+            ChartKind::Latency => 0.001,
+            ChartKind::Throughput => 1.0,
+            ChartKind::ErrorRate => 0.01,
+        })
+        * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .margin((6.0 * scale) as u32)
+        .x_label_area_size((18.0 * scale) as u32)
+        .y_label_area_size((58.0 * scale) as u32)
+        .build_cartesian_2d(-span..0.0, 0.0..y_max)
+        .map_err(|e| e.to_string())?;
+    let label_style = ("sans-serif", font_size).into_font().color(&foreground);
+    chart
+        .configure_mesh()
+        .x_labels(5)
+        .y_labels(4)
+        .disable_x_mesh()
+        .x_label_formatter(&|v| format!("{:.0}s", v))
+        .y_label_formatter(&|v| kind.format(*v))
+        .label_style(label_style)
+        .axis_style(grid)
+        .bold_line_style(grid)
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let stroke = (1.5 * scale).max(1.0) as u32;
+    for threshold in shown {
+        let color = level_color(threshold.level);
+        chart
+            .draw_series(LineSeries::new(
+                [(-span, threshold.value), (0.0, threshold.value)],
+                color.stroke_width(stroke),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    for (_, color, read) in &series {
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().map(|p| (p.t - last.t, f64::from(read(p)))),
+                color.stroke_width(stroke),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
+    if kind == ChartKind::Latency {
+        let mark = level_color(AlertLevel::Critical);
+        chart
+            .draw_series(points.iter().filter(|p| p.anomaly).map(|p| {
+                Circle::new(
+                    (p.t - last.t, f64::from(p.p95)),
+                    (4.0 * scale) as u32,
+                    mark.filled(),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}

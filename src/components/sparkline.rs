@@ -1,0 +1,50 @@
+//! A sparkline: one series as an SVG polyline, cheap enough for hundreds of rows.
+
+use leptos::prelude::*;
+
+/// Points of a polyline fitting `values` into `width` × `height`.
+pub fn polyline_points(values: &[f32], width: f32, height: f32) -> String {
+    if values.len() < 2 {
+        return String::new();
+    }
+    let max = values.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+    let step = width / (values.len() - 1) as f32;
+    let mut out = String::with_capacity(values.len() * 10);
+    for (i, value) in values.iter().enumerate() {
+        let y = height - (value / max).clamp(0.0, 1.0) * (height - 1.0) - 0.5;
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{:.1},{:.1}", i as f32 * step, y));
+    }
+    out
+}
+
+/// A small trend line.
+#[component]
+pub fn Sparkline(
+    /// The values, oldest first.
+    #[prop(into)]
+    values: Signal<Vec<f32>>,
+    /// Accessible label.
+    #[prop(into)]
+    label: String,
+) -> impl IntoView {
+    view! {
+        <svg class="sparkline" viewBox="0 0 80 20" width="80" height="20" role="img" aria-label=label>
+            <polyline points=move || values.with(|v| polyline_points(v, 80.0, 20.0)) />
+        </svg>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_span_the_box() {
+        let points = polyline_points(&[0.0, 1.0, 2.0], 80.0, 20.0);
+        assert_eq!(points, "0.0,19.5 40.0,10.0 80.0,0.5");
+        assert_eq!(polyline_points(&[1.0], 80.0, 20.0), "");
+    }
+}

@@ -1,0 +1,70 @@
+//! The summary bar: modules, alerts firing by level, total throughput, source status.
+
+use leptos::prelude::*;
+
+use crate::format;
+use crate::state::use_app;
+
+/// Counts at a glance.
+#[component]
+pub fn SummaryBar() -> impl IntoView {
+    let app = use_app();
+    let snapshot = app.snapshot;
+    let total_rps = move || {
+        snapshot.with(|s| {
+            s.modules
+                .values()
+                .map(|m| m.metrics.requests_per_second)
+                .sum::<f64>()
+        })
+    };
+    let source = move || {
+        let (simulated, speed, problems) = app
+            .engine
+            .with_value(|e| (e.simulated(), e.speed(), e.problems().to_vec()));
+        let status = if !problems.is_empty() {
+            format!("problem: {}", problems.join("; "))
+        } else if simulated && speed > 1.0 {
+            format!("simulated, {speed}× speed")
+        } else if simulated {
+            "simulated".to_owned()
+        } else {
+            "no source".to_owned()
+        };
+        // Re-read each tick so problems show as they happen.
+        snapshot.track();
+        status
+    };
+    view! {
+        <section class="summary-bar" data-testid="summary-bar" aria-label="Summary">
+            <div class="stat">
+                <span class="stat-value" data-testid="summary-modules">
+                    {move || snapshot.with(|s| s.summary.total_modules)}
+                </span>
+                <span class="stat-label">"modules"</span>
+            </div>
+            <div class="stat critical" data-testid="summary-critical">
+                <span class="stat-value">{move || snapshot.with(|s| s.summary.critical_alerts)}</span>
+                <span class="stat-label">"critical"</span>
+            </div>
+            <div class="stat warning" data-testid="summary-warning">
+                <span class="stat-value">{move || snapshot.with(|s| s.summary.warning_alerts)}</span>
+                <span class="stat-label">"warning"</span>
+            </div>
+            <div class="stat" data-testid="summary-pending">
+                <span class="stat-value">{move || snapshot.with(|s| s.summary.pending_alerts)}</span>
+                <span class="stat-label">"pending"</span>
+            </div>
+            <div class="stat" data-testid="summary-rps">
+                <span class="stat-value">{move || format::rate(total_rps())}</span>
+                <span class="stat-label">"total"</span>
+            </div>
+            <div class="stat source" data-testid="source-status">
+                <span class="stat-value small">{source}</span>
+                <span class="stat-label">
+                    {move || format!("updated {}", format::clock(snapshot.with(|s| s.timestamp)))}
+                </span>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,224 @@
+//! The thin browser glue: clock, location, fetch, storage, title, downloads. Nothing
+//! else in the crate touches web-sys directly, and every call here degrades to a
+//! clear error instead of panicking when the browser refuses.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Wall-clock time, Unix seconds.
+pub fn now_seconds() -> f64 {
+    js_sys::Date::now() / 1000.0
+}
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+/// The location's hash, e.g. `#/modules/database`.
+pub fn location_hash() -> String {
+    window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// A query parameter of the page URL, decoded.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get(name)
+}
+
+/// Fetches a URL as text. The error says what went wrong in words a user can act on.
+pub async fn fetch_text(url: &str) -> Result<FetchOutcome, String> {
+    let window = window().ok_or("no browser window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| {
+            format!(
+                "could not fetch {url}: {} (network error, or blocked by CORS)",
+                describe(&e)
+            )
+        })?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("fetching {url} gave no response"))?;
+    if response.status() == 404 {
+        return Ok(FetchOutcome::NotFound);
+    }
+    if !response.ok() {
+        return Err(format!(
+            "fetching {url} failed: HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let text = response.text().map_err(|e| describe(&e))?;
+    let text = JsFuture::from(text).await.map_err(|e| describe(&e))?;
+    Ok(FetchOutcome::Found(text.as_string().unwrap_or_default()))
+}
+
+/// What a fetch found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchOutcome {
+    /// The body.
+    Found(String),
+    /// HTTP 404.
+    NotFound,
+}
+
+/// Reads a localStorage key; `None` when absent or when storage is unavailable.
+pub fn storage_get(key: &str) -> Option<String> {
+    window()?.local_storage().ok()??.get_item(key).ok()?
+}
+
+/// Writes a localStorage key; the error says why it could not be kept.
+pub fn storage_set(key: &str, value: &str) -> Result<(), String> {
+    let storage = window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .ok_or("localStorage is unavailable (private mode or disabled)")?;
+    storage
+        .set_item(key, value)
+        .map_err(|e| format!("could not save to localStorage: {}", describe(&e)))
+}
+
+/// Removes a localStorage key.
+pub fn storage_remove(key: &str) {
+    if let Some(storage) = window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// Sets the document title.
+pub fn set_title(title: &str) {
+    if let Some(document) = window().and_then(|w| w.document()) {
+        document.set_title(title);
+    }
+}
+
+/// Sets an attribute on the root `<html>` element (the theme).
+pub fn set_root_attribute(name: &str, value: &str) {
+    if let Some(root) = window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute(name, value);
+    }
+}
+
+/// Offers `contents` as a file download.
+pub fn download(filename: &str, mime: &str, contents: &str) -> Result<(), String> {
+    let document = window().and_then(|w| w.document()).ok_or("no document")?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(contents));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| describe(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| describe(&e))?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| describe(&e))?
+        .dyn_into()
+        .map_err(|_| "could not create a link")?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Device pixels per CSS pixel, for sharp canvases.
+pub fn device_pixel_ratio() -> f64 {
+    window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0)
+}
+
+/// True while the page is hidden (another tab): redraws are skipped then.
+pub fn page_hidden() -> bool {
+    window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+/// Milliseconds since the page started, for measuring work.
+pub fn performance_now() -> f64 {
+    window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// A JS error as text.
+pub fn describe(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Shows a fatal error in place of the app (used by the panic hook), never a blank page.
+pub fn show_fatal_error(message: &str) {
+    let Some(document) = window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(body) = document.body() else {
+        return;
+    };
+    let Ok(panel) = document.create_element("div") else {
+        return;
+    };
+    let _ = panel.set_attribute("class", "error-panel fatal");
+    let _ = panel.set_attribute("data-testid", "error-panel");
+    let _ = panel.set_attribute("role", "alert");
+    let heading = document.create_element("h2").ok();
+    if let Some(heading) = &heading {
+        heading.set_text_content(Some("redline stopped with an internal error"));
+        let _ = panel.append_child(heading);
+    }
+    if let Ok(text) = document.create_element("pre") {
+        text.set_text_content(Some(message));
+        let _ = panel.append_child(&text);
+    }
+    if let Ok(hint) = document.create_element("p") {
+        hint.set_text_content(Some(
+            "Reload the page to start again. Please report this message: it is a bug.",
+        ));
+        let _ = panel.append_child(&hint);
+    }
+    let _ = body.prepend_with_node_1(&panel);
+}
+
+/// An attribute of the root `<html>` element.
+pub fn root_attribute(name: &str) -> Option<String> {
+    window()?
+        .document()?
+        .document_element()?
+        .get_attribute(name)
+}
+
+/// True when the user's system asks for a dark colour scheme.
+pub fn prefers_dark() -> bool {
+    window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|query| query.matches())
+}
+
+/// Reloads the page (after a config change, the app starts afresh with it).
+pub fn reload() {
+    if let Some(window) = window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// Calls `on_change` with the new hash whenever the location's hash changes.
+pub fn on_hash_change(on_change: impl Fn(String) + 'static) {
+    use wasm_bindgen::closure::Closure;
+    let Some(window) = window() else {
+        return;
+    };
+    let callback = Closure::<dyn Fn()>::new(move || on_change(location_hash()));
+    if window
+        .add_event_listener_with_callback("hashchange", callback.as_ref().unchecked_ref())
+        .is_ok()
+    {
+        // The listener lives as long as the page.
+        callback.forget();
+    }
+}

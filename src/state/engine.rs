@@ -1,0 +1,171 @@
+//! The engine behind the page: the monitor, the simulator and the chart history,
+//! stepped once per tick. No browser calls: wall time comes in as an argument.
+
+use std::sync::Arc;
+
+use crate::config::AppConfig;
+use crate::monitor::simulate::Simulator;
+use crate::monitor::{AlertEvent, DashboardSnapshot, PerformanceMonitor};
+
+use super::history::History;
+
+/// Ticks of chart history kept per module (10 minutes at 1 s ticks).
+pub const HISTORY_TICKS: usize = 600;
+
+/// Monitor, simulator and history, advanced together.
+#[derive(Debug)]
+pub struct Engine {
+    monitor: PerformanceMonitor,
+    simulator: Option<Simulator>,
+    /// Wall-clock start, Unix seconds.
+    wall_start: f64,
+    /// Simulated seconds per wall second.
+    speed: f64,
+    history: History,
+    last_snapshot: Arc<DashboardSnapshot>,
+    /// Time of the last closed tick (monitor time).
+    last_tick: f64,
+    problems: Vec<String>,
+}
+
+impl Engine {
+    /// An engine starting at `wall_now` (Unix seconds), with the simulator seeded by `seed`.
+    pub fn new(config: &AppConfig, wall_now: f64, seed: u64, speed: f64) -> Engine {
+        let mut monitor = PerformanceMonitor::new(config.monitor.clone());
+        let simulation = &config.settings.simulation;
+        let mut problems = Vec::new();
+        let simulator = simulation.enabled.then(|| {
+            let mut simulator = Simulator::new(
+                simulation.scenario.clone(),
+                simulation.seed.unwrap_or(seed),
+                wall_now,
+            );
+            if let Err(error) = simulator.register(&mut monitor, wall_now) {
+                problems.push(format!("simulator: {error}"));
+            }
+            simulator
+        });
+        let last_snapshot = Arc::new(monitor.snapshot(wall_now));
+        Engine {
+            monitor,
+            simulator,
+            wall_start: wall_now,
+            speed: speed.clamp(1.0, 100.0),
+            history: History::new(HISTORY_TICKS),
+            last_snapshot,
+            last_tick: wall_now,
+            problems,
+        }
+    }
+
+    /// The monitor's time at wall time `wall_now`: faster than the wall when `speed` > 1.
+    pub fn now(&self, wall_now: f64) -> f64 {
+        self.wall_start + (wall_now - self.wall_start) * self.speed
+    }
+
+    /// Generates traffic up to `wall_now`, closes due ticks, records history and
+    /// returns the new snapshot and the tick's alert transitions.
+    pub fn step(&mut self, wall_now: f64) -> (Arc<DashboardSnapshot>, Vec<AlertEvent>) {
+        let now = self.now(wall_now);
+        let tick = self.monitor.config().tick_seconds;
+        let mut events = Vec::new();
+        // One tick at a time, so that a faster clock still puts each event in its tick.
+        let mut boundary = (self.monitor_time_floor() / tick + 1.0).floor() * tick;
+        let mut steps = 0;
+        while boundary <= now && steps < 1000 {
+            self.advance_simulator(boundary);
+            events.extend(self.monitor.tick(boundary));
+            let snapshot = self.monitor.snapshot(boundary);
+            self.history.record(&snapshot, &events);
+            self.last_snapshot = Arc::new(snapshot);
+            self.last_tick = boundary;
+            boundary += tick;
+            steps += 1;
+        }
+        self.advance_simulator(now);
+        (Arc::clone(&self.last_snapshot), events)
+    }
+
+    fn monitor_time_floor(&self) -> f64 {
+        self.last_tick.max(self.wall_start)
+    }
+
+    fn advance_simulator(&mut self, now: f64) {
+        if let Some(simulator) = self.simulator.as_mut()
+            && let Err(error) = simulator.advance(&mut self.monitor, now)
+        {
+            let message = format!("simulator: {error}");
+            if !self.problems.contains(&message) && self.problems.len() < 20 {
+                self.problems.push(message);
+            }
+        }
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> Arc<DashboardSnapshot> {
+        Arc::clone(&self.last_snapshot)
+    }
+
+    /// The chart history.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// The monitor, for records from other sources.
+    pub fn monitor_mut(&mut self) -> &mut PerformanceMonitor {
+        &mut self.monitor
+    }
+
+    /// The monitor.
+    pub fn monitor(&self) -> &PerformanceMonitor {
+        &self.monitor
+    }
+
+    /// Problems met while running (shown in the source status).
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Whether the simulator feeds this engine.
+    pub fn simulated(&self) -> bool {
+        self.simulator.is_some()
+    }
+
+    /// Simulated seconds per wall second.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_faster_clock_closes_several_ticks_per_step() {
+        let config = AppConfig::defaults();
+        let mut engine = Engine::new(&config, 1_000.0, 1, 10.0);
+        let (snapshot, _) = engine.step(1_001.0);
+        assert_eq!(snapshot.timestamp, 1_010.0);
+        assert!(snapshot.modules["database"].total_requests > 500);
+        assert_eq!(engine.history().points("database").count(), 10);
+    }
+
+    #[test]
+    fn the_incident_fires_within_a_minute_of_simulated_time() {
+        let config = AppConfig::defaults();
+        let mut engine = Engine::new(&config, 0.0, 3, 10.0);
+        let mut critical = false;
+        for second in 1..=6 {
+            let (snapshot, _) = engine.step(f64::from(second));
+            critical |= snapshot
+                .alerts
+                .iter()
+                .any(|a| a.module == "database" && a.level == crate::monitor::AlertLevel::Critical);
+        }
+        assert!(
+            critical,
+            "the database spike at 20 s raises a critical alert by 60 s"
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Per-module chart history: one point per tick (p50, p95, p99, throughput, error
+//! rate, and whether an anomaly was raised), kept for a bounded number of ticks.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::monitor::alert::AlertSource;
+use crate::monitor::{AlertEvent, DashboardSnapshot, Transition};
+
+/// One tick of one module, as charts draw it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Point {
+    /// Tick time, Unix seconds (simulated time when the simulator runs faster).
+    pub t: f64,
+    /// Median latency, seconds.
+    pub p50: f32,
+    /// 95th percentile latency, seconds.
+    pub p95: f32,
+    /// 99th percentile latency, seconds.
+    pub p99: f32,
+    /// Requests per second.
+    pub rps: f32,
+    /// Error rate, 0..1.
+    pub error_rate: f32,
+    /// An anomaly alert started (pending) on this module at this tick.
+    pub anomaly: bool,
+}
+
+/// Chart history of every module.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    capacity: usize,
+    modules: HashMap<String, VecDeque<Point>>,
+}
+
+impl History {
+    /// History keeping the last `capacity` ticks of each module.
+    pub fn new(capacity: usize) -> History {
+        History {
+            capacity: capacity.max(2),
+            modules: HashMap::new(),
+        }
+    }
+
+    /// Appends one point per module from a snapshot and the tick's alert events.
+    pub fn record(&mut self, snapshot: &DashboardSnapshot, events: &[AlertEvent]) {
+        for (name, module) in &snapshot.modules {
+            let m = &module.metrics;
+            let anomaly = events.iter().any(|e| {
+                e.alert.module == *name
+                    && e.transition == Transition::Pending
+                    && matches!(e.alert.source, AlertSource::Anomaly { .. })
+            });
+            let points = self
+                .modules
+                .entry(name.clone())
+                .or_insert_with(|| VecDeque::with_capacity(self.capacity));
+            if points.len() == self.capacity {
+                points.pop_front();
+            }
+            points.push_back(Point {
+                t: snapshot.timestamp,
+                p50: m.latency_p50 as f32,
+                p95: m.latency_p95 as f32,
+                p99: m.latency_p99 as f32,
+                rps: m.requests_per_second as f32,
+                error_rate: m.error_rate as f32,
+                anomaly,
+            });
+        }
+    }
+
+    /// A module's points, oldest first.
+    pub fn points(&self, module: &str) -> impl Iterator<Item = &Point> {
+        self.modules.get(module).into_iter().flatten()
+    }
+
+    /// The last `count` values of one series of a module, oldest first.
+    pub fn tail(&self, module: &str, count: usize, series: impl Fn(&Point) -> f32) -> Vec<f32> {
+        let Some(points) = self.modules.get(module) else {
+            return Vec::new();
+        };
+        let skip = points.len().saturating_sub(count);
+        points.iter().skip(skip).map(series).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::PerformanceMonitor;
+
+    #[test]
+    fn history_is_bounded_per_module() {
+        let mut monitor = PerformanceMonitor::default();
+        let mut history = History::new(3);
+        for k in 0..5 {
+            let now = 100.0 + f64::from(k);
+            monitor
+                .record("db", 0.01 * f64::from(k + 1), true, now)
+                .expect("valid");
+            monitor.tick(now + 1.0);
+            history.record(&monitor.snapshot(now + 1.0), &[]);
+        }
+        let times: Vec<f64> = history.points("db").map(|p| p.t).collect();
+        assert_eq!(times, vec![103.0, 104.0, 105.0]);
+        assert_eq!(history.tail("db", 2, |p| p.rps).len(), 2);
+        assert!(history.tail("nobody", 2, |p| p.rps).is_empty());
+    }
+}

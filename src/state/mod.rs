@@ -1,0 +1,119 @@
+//! The app's reactive state: the engine in a local store, the latest snapshot in a
+//! signal, the route, and the tick loop that drives them on a gloo-timers interval.
+
+pub mod engine;
+pub mod history;
+
+use std::sync::Arc;
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+
+use crate::config::AppConfig;
+use crate::monitor::{AlertLevel, DashboardSnapshot};
+use crate::platform;
+use crate::route::Route;
+
+pub use engine::Engine;
+
+/// Everything components read, shared through Leptos context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// Monitor, simulator and history.
+    pub engine: StoredValue<Engine, LocalStorage>,
+    /// The latest dashboard snapshot; every view derives from it.
+    pub snapshot: RwSignal<Arc<DashboardSnapshot>>,
+    /// Counts ticks, so charts know when to redraw.
+    pub tick: RwSignal<u64>,
+    /// Main-thread milliseconds the last tick's core work took (step + snapshot).
+    pub tick_cost_ms: RwSignal<f64>,
+    /// The current view.
+    pub route: RwSignal<Route>,
+    /// The config in force.
+    pub config: StoredValue<Arc<AppConfig>>,
+}
+
+impl AppState {
+    /// Creates the state, starts the tick loop, and provides it as context.
+    pub fn start(config: AppConfig, speed_override: Option<f64>) -> AppState {
+        let wall_now = platform::now_seconds();
+        let speed = speed_override.unwrap_or(config.settings.simulation.speed);
+        let engine = Engine::new(&config, wall_now, wall_now.to_bits(), speed);
+        let snapshot = RwSignal::new(engine.snapshot());
+        let tick_seconds = config.monitor.tick_seconds;
+        let state = AppState {
+            engine: StoredValue::new_local(engine),
+            snapshot,
+            tick: RwSignal::new(0),
+            tick_cost_ms: RwSignal::new(0.0),
+            route: RwSignal::new(Route::parse(&platform::location_hash())),
+            config: StoredValue::new(Arc::new(config)),
+        };
+        provide_context(state);
+        state.run_ticks(tick_seconds, speed);
+        state
+    }
+
+    fn run_ticks(self, tick_seconds: f64, speed: f64) {
+        // Fire a few times per tick, so that ticks close on time whatever the speed.
+        let period_ms = ((tick_seconds * 1000.0 / speed.max(1.0)) / 4.0).clamp(20.0, 250.0) as u32;
+        let interval = Interval::new(period_ms, move || self.step());
+        let interval = StoredValue::new_local(Some(interval));
+        on_cleanup(move || {
+            interval.update_value(|held| {
+                held.take().map(Interval::cancel);
+            })
+        });
+    }
+
+    /// Advances the engine to now; publishes a new snapshot when a tick closed.
+    pub fn step(self) {
+        let started = platform::performance_now();
+        let before = self.snapshot.with_untracked(|s| s.timestamp);
+        let Some((snapshot, _events)) = self
+            .engine
+            .try_update_value(|engine| engine.step(platform::now_seconds()))
+        else {
+            return;
+        };
+        if snapshot.timestamp == before {
+            return;
+        }
+        self.tick_cost_ms.set(platform::performance_now() - started);
+        set_title_for(&snapshot);
+        self.snapshot.set(snapshot);
+        self.tick.update(|n| *n += 1);
+    }
+}
+
+/// The document title shows the worst firing level, so a background tab still says it.
+fn set_title_for(snapshot: &DashboardSnapshot) {
+    let summary = snapshot.summary;
+    let title = if summary.critical_alerts > 0 {
+        format!("🔴 {} critical · redline", summary.critical_alerts)
+    } else if summary.warning_alerts > 0 {
+        format!("🟠 {} warning · redline", summary.warning_alerts)
+    } else {
+        "redline".to_owned()
+    };
+    platform::set_title(&title);
+}
+
+/// The worst level firing now, if any.
+pub fn worst_firing(snapshot: &DashboardSnapshot) -> Option<AlertLevel> {
+    let s = snapshot.summary;
+    if s.critical_alerts > 0 {
+        Some(AlertLevel::Critical)
+    } else if s.warning_alerts > 0 {
+        Some(AlertLevel::Warning)
+    } else if s.info_alerts > 0 {
+        Some(AlertLevel::Info)
+    } else {
+        None
+    }
+}
+
+/// The app state from context; components are only mounted under the app.
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
