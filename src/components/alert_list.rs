@@ -26,11 +26,11 @@ pub struct AlertFilter {
 impl AlertFilter {
     /// True when `alert` passes the filter.
     pub fn accepts(&self, alert: &AlertSnapshot) -> bool {
-        let text = self.text.trim().to_lowercase();
+        let text = self.text.trim().to_ascii_lowercase();
         let text_ok = text.is_empty()
-            || alert.module.to_lowercase().contains(&text)
-            || alert.metric.to_lowercase().contains(&text)
-            || alert.message.to_lowercase().contains(&text);
+            || alert.module.to_ascii_lowercase().contains(&text)
+            || alert.metric.to_ascii_lowercase().contains(&text)
+            || alert.message.to_ascii_lowercase().contains(&text);
         let level_ok = self.min_level.is_none_or(|min| alert.level >= min);
         let state_ok =
             !self.active_only || matches!(alert.state, AlertState::Pending | AlertState::Firing);
@@ -39,25 +39,25 @@ impl AlertFilter {
     }
 }
 
-/// The value against its threshold, or the z-score for anomalies.
+/// The value against its threshold, or the z-score for anomalies, in the metric's unit.
 pub fn evidence_text(alert: &AlertSnapshot) -> String {
-    let value = format::metric_value(&alert.metric, alert.value);
+    let unit = |value: f64| format::metric_value(&alert.metric, value);
+    let value = unit(alert.value);
+    let peak = if (alert.peak_value - alert.value).abs() > f64::EPSILON {
+        format!(", peak {}", unit(alert.peak_value))
+    } else {
+        String::new()
+    };
     match alert.evidence.z_score {
         Some(z) => format!(
-            "{value}, z = {z:.1} (baseline {} ± {})",
-            format::metric_value(
-                &alert.metric,
-                alert.evidence.baseline_mean.unwrap_or_default()
-            ),
-            format::metric_value(
-                &alert.metric,
-                alert.evidence.baseline_std.unwrap_or_default()
-            )
+            "{value}: z = {z:.1} against a baseline of {} ± {}{peak}",
+            unit(alert.evidence.baseline_mean.unwrap_or_default()),
+            unit(alert.evidence.baseline_std.unwrap_or_default())
         ),
         None => format!(
-            "{value} {} {}",
+            "{value} (threshold {} {}){peak}",
             alert.evidence.comparison.symbol(),
-            format::metric_value(&alert.metric, alert.threshold)
+            unit(alert.threshold)
         ),
     }
 }

@@ -41,18 +41,6 @@ fn BottleneckRow(module: String) -> impl IntoView {
         move || entry().map_or(0.0, |b| b.time_share)
     };
     let share_for_text = share.clone();
-    let p95 = {
-        let entry = entry.clone();
-        move || {
-            entry().map(|b| {
-                format!(
-                    "p95 {} (#{} by p95)",
-                    format::latency(b.latency_p95),
-                    b.rank_by_p95
-                )
-            })
-        }
-    };
     let reason = move || entry().map(|b| b.reason).unwrap_or_default();
     view! {
         <li data-testid="bottleneck" data-module=module.clone()>
@@ -61,7 +49,6 @@ fn BottleneckRow(module: String) -> impl IntoView {
                 <span class="share-fill" style=move || format!("width: {:.1}%", share() * 100.0)></span>
             </span>
             <span class="share-text">{move || format::percent(share_for_text())}</span>
-            <span class="bottleneck-p95">{p95}</span>
             <span class="bottleneck-reason">{reason}</span>
         </li>
     }

@@ -48,11 +48,11 @@ pub fn ordered_names(
     key: SortKey,
     descending: bool,
 ) -> Vec<String> {
-    let needle = filter.trim().to_lowercase();
+    let needle = filter.trim().to_ascii_lowercase();
     let mut rows: Vec<(&String, &ModuleSnapshot)> = snapshot
         .modules
         .iter()
-        .filter(|(name, _)| needle.is_empty() || name.to_lowercase().contains(&needle))
+        .filter(|(name, _)| needle.is_empty() || name.to_ascii_lowercase().contains(&needle))
         .collect();
     let value = |m: &ModuleSnapshot| match key {
         SortKey::P50 => m.metrics.latency_p50,
@@ -77,7 +77,22 @@ pub fn ordered_names(
     rows.into_iter().map(|(name, _)| name.clone()).collect()
 }
 
-/// The table of every module.
+/// Height of one table row in CSS pixels (the stylesheet fixes it to this).
+pub const ROW_HEIGHT_PX: f64 = 30.0;
+/// Rows rendered beyond the visible ones, above and below, for smooth scrolling.
+const OVERSCAN_ROWS: usize = 8;
+
+/// The rows to render for a scroll position: `(first, end)` of the visible slice.
+pub fn visible_range(total: usize, scroll_top_px: f64, viewport_px: f64) -> (usize, usize) {
+    let first =
+        ((scroll_top_px / ROW_HEIGHT_PX).floor().max(0.0) as usize).saturating_sub(OVERSCAN_ROWS);
+    let shown = (viewport_px / ROW_HEIGHT_PX).ceil().max(1.0) as usize + 2 * OVERSCAN_ROWS;
+    let first = first.min(total);
+    (first, (first + shown).min(total))
+}
+
+/// The table of every module. Only the rows in view are in the DOM, so a tick with
+/// hundreds of modules updates a few dozen rows.
 #[component]
 pub fn ModuleTable() -> impl IntoView {
     let app = use_app();
@@ -89,6 +104,30 @@ pub fn ModuleTable() -> impl IntoView {
         app.snapshot
             .with(|s| ordered_names(s, &filter, key, descending))
     });
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let scroll = RwSignal::new((0.0f64, 900.0f64));
+    let on_scroll = move |_| {
+        if let Some(element) = scroller.get() {
+            scroll.set((
+                f64::from(element.scroll_top()),
+                f64::from(element.client_height().max(1)),
+            ));
+        }
+    };
+    let range = Memo::new(move |_| {
+        let (top, height) = scroll.get();
+        names.with(|n| visible_range(n.len(), top, height))
+    });
+    let visible = Memo::new(move |_| {
+        let (first, end) = range.get();
+        names.with(|n| n[first..end].to_vec())
+    });
+    let spacer = move |rows: usize| format!("height: {}px", rows as f64 * ROW_HEIGHT_PX);
+    let above = move || spacer(range.get().0);
+    let below = move || {
+        let (_, end) = range.get();
+        spacer(names.with(Vec::len) - end)
+    };
     let header = move |label: &'static str, key: SortKey, numeric: bool| {
         let aria = move || match sort.get() {
             (current, true) if current == key => "descending",
@@ -130,7 +169,7 @@ pub fn ModuleTable() -> impl IntoView {
                     on:input=move |ev| filter.set(event_target_value(&ev))
                 />
             </div>
-            <div class="table-scroll">
+            <div class="table-scroll" node_ref=scroller on:scroll=on_scroll>
                 <table class="module-table" data-testid="module-table">
                     <thead>
                         <tr>
@@ -145,9 +184,11 @@ pub fn ModuleTable() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=move || names.get() key=|name| name.clone() let:name>
+                        <tr class="spacer" aria-hidden="true" style=above></tr>
+                        <For each=move || visible.get() key=|name| name.clone() let:name>
                             <ModuleRow name=name />
                         </For>
+                        <tr class="spacer" aria-hidden="true" style=below></tr>
                     </tbody>
                 </table>
                 <Show when=move || names.with(Vec::is_empty)>
@@ -247,6 +288,14 @@ fn ModuleRow(
 mod tests {
     use super::*;
     use crate::monitor::PerformanceMonitor;
+
+    #[test]
+    fn only_the_rows_in_view_render() {
+        assert_eq!(visible_range(4, 0.0, 900.0), (0, 4));
+        assert_eq!(visible_range(500, 0.0, 300.0), (0, 26));
+        assert_eq!(visible_range(500, 3000.0, 300.0), (92, 118));
+        assert_eq!(visible_range(500, 1e9, 300.0), (500, 500));
+    }
 
     #[test]
     fn rows_filter_and_sort() {

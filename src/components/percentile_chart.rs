@@ -145,7 +145,10 @@ pub fn MetricChart(
         })
         .collect();
     let problem = RwSignal::new(None::<String>);
+    // Milliseconds the last redraw took, exposed for browser measurements.
+    let draw_ms = RwSignal::new(0.0f64);
     let draw_module = module.clone();
+    let count_module = module.clone();
     Effect::new(move |_| {
         app.tick.track();
         let Some(element) = canvas.get() else {
@@ -163,13 +166,23 @@ pub fn MetricChart(
         element.set_width((width * scale) as u32);
         element.set_height((height * scale) as u32);
         let dark = platform::root_attribute("data-theme").as_deref() == Some("dark");
+        let started = platform::performance_now();
         let outcome = draw(element, &points, kind, &thresholds, scale, dark);
+        draw_ms.set(platform::performance_now() - started);
         if outcome.as_ref().err() != problem.get_untracked().as_ref() {
             problem.set(outcome.err());
         }
     });
     view! {
-        <figure class="chart" data-testid=format!("chart-{}", kind.id())>
+        <figure
+            class="chart"
+            data-testid=format!("chart-{}", kind.id())
+            data-draw-ms=move || format!("{:.3}", draw_ms.get())
+            data-points=move || {
+                app.tick.track();
+                app.engine.with_value(|e| e.history().points(&count_module).count())
+            }
+        >
             <figcaption>
                 <span class="chart-title">{kind.title()}</span>
                 {legend

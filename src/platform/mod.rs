@@ -138,6 +138,13 @@ pub fn page_hidden() -> bool {
         .is_some_and(|d| d.hidden())
 }
 
+/// Leaves a named mark on the Performance timeline (browser measurements find ticks by it).
+pub fn performance_mark(name: &str) {
+    if let Some(performance) = window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
 /// Milliseconds since the page started, for measuring work.
 pub fn performance_now() -> f64 {
     window()
@@ -221,4 +228,16 @@ pub fn on_hash_change(on_change: impl Fn(String) + 'static) {
         // The listener lives as long as the page.
         callback.forget();
     }
+}
+
+/// Bytes of the WebAssembly linear memory (the Rust heap lives there).
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0.0, |memory| {
+            memory
+                .buffer()
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map_or(0.0, |buffer| f64::from(buffer.byte_length()))
+        })
 }

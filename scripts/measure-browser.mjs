@@ -1,0 +1,105 @@
+// Browser measurements of the built dashboard (dist/): transfer size, first render,
+// tick cost at 100 and 500 (and 1,000) modules, chart redraw, and memory.
+// Usage: node scripts/measure-browser.mjs [dist]   (`make measure` runs it)
+// Drives Debian's Chromium through playwright-core; serves dist/ itself on loopback.
+import { createServer } from "node:http";
+import { readFile, readdir } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
+import { extname, join, normalize } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(join(process.cwd(), ".tools/node_modules/playwright-core"));
+
+const dist = process.argv[2] ?? "dist";
+const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
+
+// A plain static server that gzips, as any static host would.
+const server = createServer(async (req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
+  const file = path === "" || path === "." ? "index.html" : path;
+  try {
+    const body = await readFile(join(dist, file));
+    const gz = gzipSync(body, { level: 9 });
+    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-encoding": "gzip" });
+    res.end(gz);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+async function page(query, { viewport = { width: 1400, height: 1000 } } = {}) {
+  const context = await browser.newContext({ viewport });
+  const p = await context.newPage();
+  await p.addInitScript(() => {
+    // First render with numbers: the first module row whose p95 cell holds a unit.
+    new MutationObserver((_, observer) => {
+      const cell = document.querySelector("[data-testid=module-row] [data-testid=p95]");
+      if (cell && /\d/.test(cell.textContent)) {
+        window.__firstRender = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  });
+  await p.goto(base + query);
+  return { p, context };
+}
+
+const results = {};
+
+// Transfer: everything the first load fetches, compressed.
+let transfer = 0;
+for (const file of await readdir(dist)) {
+  transfer += gzipSync(await readFile(join(dist, file)), { level: 9 }).length;
+}
+results.transfer_kib = +(transfer / 1024).toFixed(1);
+
+// First render, median of 5 loads.
+const firsts = [];
+for (let i = 0; i < 5; i++) {
+  const { p, context } = await page("");
+  await p.waitForFunction(() => window.__firstRender, null, { timeout: 20000 });
+  firsts.push(await p.evaluate(() => window.__firstRender));
+  await context.close();
+}
+results.first_render_ms = +median(firsts).toFixed(0);
+
+// Tick cost (full update: core tick, snapshot, DOM, sparklines) at scale.
+for (const modules of [100, 500, 1000]) {
+  const { p, context } = await page(`?modules=${modules}`);
+  await p.waitForSelector("[data-testid=module-row]", { timeout: 30000 });
+  await sleep(35000); // 30+ ticks for the median of the last 30
+  const cost = await p.$eval("[data-testid=tick-cost]", (e) => [+e.dataset.medianMs, +e.dataset.wasmBytes]);
+  const heap = await p.evaluate(() => performance.memory ? performance.memory.usedJSHeapSize : 0);
+  results[`tick_ms_${modules}_modules`] = cost[0];
+  results[`memory_mib_${modules}_modules`] = +((cost[1] + heap) / 1048576).toFixed(1);
+  await context.close();
+}
+
+// Chart redraw with 3 series × 600 points: 600 ticks of history at 20× speed.
+{
+  const { p, context } = await page("?speed=20#/modules/database");
+  await p.waitForFunction(() => +document.querySelector("[data-testid=chart-latency]")?.dataset.points >= 600, null, { timeout: 60000 });
+  const draws = [];
+  for (let i = 0; i < 20; i++) {
+    draws.push(await p.$eval("[data-testid=chart-latency]", (e) => +e.dataset.drawMs));
+    await sleep(300);
+  }
+  results.chart_redraw_ms_600_points = +median(draws).toFixed(2);
+  await p.screenshot({ path: "target/measure-detail.png" });
+  await context.close();
+}
+
+await browser.close();
+server.close();
+console.log(JSON.stringify(results, null, 2));
