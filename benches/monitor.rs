@@ -126,9 +126,9 @@ fn record(c: &mut Criterion) {
     group.finish();
 }
 
-/// 1,000 modules with a full 60-tick window, each given ~100 events per tick.
-fn active_monitor() -> Steady {
-    let mut steady = Steady::new(ACTIVE_MODULES, EVENTS_PER_TICK, 4);
+/// 1,000 modules with a full 60-tick window, each given `events_per_tick` events per tick.
+fn active_monitor(events_per_tick: usize) -> Steady {
+    let mut steady = Steady::new(ACTIVE_MODULES, events_per_tick, 4);
     steady.run_ticks(WINDOW_TICKS + 1);
     steady
 }
@@ -157,13 +157,18 @@ fn per_tick(
 }
 
 fn tick_and_snapshot(c: &mut Criterion) {
-    let mut group = c.benchmark_group("tick_1000_active_modules");
+    tick_and_snapshot_at(c, "tick_1000_active_modules", EVENTS_PER_TICK);
+    tick_and_snapshot_at(c, "tick_1000_modules_10ev", 10);
+}
+
+fn tick_and_snapshot_at(c: &mut Criterion, name: &str, events_per_tick: usize) {
+    let mut group = c.benchmark_group(name);
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20)
         .throughput(Throughput::Elements(ACTIVE_MODULES as u64));
-    let mut steady = active_monitor();
+    let mut steady = active_monitor(events_per_tick);
     {
         let now = steady.tick_start_seconds;
         let snapshot = steady.monitor.snapshot(now);
