@@ -48,6 +48,13 @@ fn speed_param() -> Option<f64> {
         .map(|s| s.clamp(1.0, 100.0))
 }
 
+/// `?modules=N`: simulate N generic modules instead of the configured ones (scale tests).
+fn modules_param() -> Option<usize> {
+    platform::query_param("modules")
+        .and_then(|s| s.parse::<usize>().ok())
+        .map(|n| n.clamp(1, 10_000))
+}
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -118,6 +125,13 @@ pub fn Dashboard(
     /// "light" or "dark".
     theme: RwSignal<String>,
 ) -> impl IntoView {
+    let mut config = config;
+    if let Some(count) = modules_param() {
+        let names: Vec<String> = (1..=count).map(|i| format!("service-{i:04}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        config.settings.simulation.scenario =
+            crate::monitor::simulate::Scenario::for_modules(&names);
+    }
     let state = AppState::start(config, speed_param());
     platform::on_hash_change(move |hash| {
         let _ = state.route.try_set(Route::parse(&hash));
@@ -182,7 +196,16 @@ pub fn Dashboard(
             }}
         </main>
         <footer class="foot">
-            {move || format!("tick work {:.1} ms", state.tick_cost_ms.get())}
+            <span
+                data-testid="tick-cost"
+                data-median-ms=move || format!("{:.3}", state.tick_cost_ms.get())
+                data-wasm-bytes=move || {
+                    state.tick.track();
+                    platform::wasm_memory_bytes()
+                }
+            >
+                {move || format!("tick update {:.1} ms (median of the last 30)", state.tick_cost_ms.get())}
+            </span>
         </footer>
     }
 }
