@@ -21,7 +21,7 @@ pub struct Point {
     pub rps: f32,
     /// Error rate, 0..1.
     pub error_rate: f32,
-    /// An anomaly alert started (pending) on this module at this tick.
+    /// An anomaly alert fired on this module at this tick.
     pub anomaly: bool,
 }
 
@@ -47,7 +47,7 @@ impl History {
             let m = &module.metrics;
             let anomaly = events.iter().any(|e| {
                 e.alert.module == *name
-                    && e.transition == Transition::Pending
+                    && e.transition == Transition::Firing
                     && matches!(e.alert.source, AlertSource::Anomaly { .. })
             });
             let points = self
