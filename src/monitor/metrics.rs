@@ -183,6 +183,9 @@ impl Percentile {
     }
 }
 
+/// Seconds of history after which rates are judged, when the window is longer.
+pub const RATE_SETTLE_SECONDS: f64 = 10.0;
+
 /// Decides whether a quantile over `samples` values is too thin to present as fact.
 pub fn is_low_confidence(quantile: f64, samples: u64, min_samples: u64) -> bool {
     samples < min_samples.max(1) || (samples as f64) * (1.0 - quantile) < 1.0
@@ -246,6 +249,9 @@ pub struct WindowStats {
     pub latency_samples: u64,
     /// Seconds of history the window covers (less than the window while a module is new).
     pub covered_seconds: f64,
+    /// True once the window covers enough time for a rate to mean something: the
+    /// whole window, or at least `RATE_SETTLE_SECONDS`.
+    pub rate_settled: bool,
     /// Requests since the module was first seen.
     pub total_requests: u64,
     /// Errors since the module was first seen.
@@ -265,6 +271,7 @@ impl WindowStats {
             window_errors: 0,
             latency_samples: 0,
             covered_seconds: 0.0,
+            rate_settled: false,
             total_requests: 0,
             total_errors: 0,
         }
@@ -290,7 +297,9 @@ impl WindowStats {
             Builtin::LatencyMean | Builtin::LatencyMax => {
                 (self.latency_samples, self.latency_samples > 0)
             }
-            Builtin::RequestsPerSecond => (self.window_requests, self.covered_seconds > 0.0),
+            // A rate over the first second or two of a module's life is mostly noise
+            // (the first tick is usually partial), so rules wait until it settles.
+            Builtin::RequestsPerSecond => (self.window_requests, self.rate_settled),
             Builtin::ErrorRate => (self.window_requests, self.window_requests > 0),
             percentile => match self.percentiles.get(percentile) {
                 Some(p) => (p.samples, !p.low_confidence),

@@ -333,6 +333,8 @@ impl ModuleWindow {
             window_errors: errors,
             latency_samples: latency_count,
             covered_seconds,
+            rate_settled: covered_ticks >= window_ticks
+                || covered_seconds >= super::metrics::RATE_SETTLE_SECONDS,
             total_requests: self.total_requests,
             total_errors: self.total_errors,
         }
@@ -479,6 +481,21 @@ mod tests {
         let stats = window.stats(&layout, 10, TICK, 60, 0);
         assert_eq!(stats.requests_per_second, 50.0);
         assert_eq!(stats.covered_seconds, 1.0);
+    }
+
+    #[test]
+    fn rates_settle_after_ten_seconds_or_a_full_window() {
+        let layout = layout();
+        let mut window = ModuleWindow::default();
+        window.touch(0);
+        for tick in 0..12 {
+            window.add_counts(30, 0);
+            window.close_ticks(&layout, 1, 60);
+            let stats = window.stats(&layout, 10, TICK, 60, tick);
+            assert_eq!(stats.rate_settled, tick >= 9, "tick {tick}");
+        }
+        let short = window.stats(&layout, 10, TICK, 5, 11);
+        assert!(short.rate_settled, "a 5 s window settles when full");
     }
 
     #[test]
