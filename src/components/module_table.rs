@@ -199,6 +199,15 @@ pub fn ModuleTable() -> impl IntoView {
     }
 }
 
+/// A latency, or a dash when the window holds no latency sample (0 ms would read as data).
+fn latency_or_dash(module: &ModuleSnapshot, seconds: f64) -> String {
+    if module.window.latency_samples == 0 {
+        "–".to_owned()
+    } else {
+        format::latency(seconds)
+    }
+}
+
 /// One module's row.
 #[component]
 fn ModuleRow(
@@ -265,18 +274,18 @@ fn ModuleRow(
             <th scope="row" class="module-name">
                 <a href=href>{name.clone()}</a>
             </th>
-            <td class="numeric" data-testid="p50">{field(|m| format::latency(m.metrics.latency_p50))}</td>
-            <td class="numeric" data-testid="p95">{field(|m| format::latency(m.metrics.latency_p95))}</td>
+            <td class="numeric" data-testid="p50">{field(|m| latency_or_dash(m, m.metrics.latency_p50))}</td>
+            <td class="numeric" data-testid="p95">{field(|m| latency_or_dash(m, m.metrics.latency_p95))}</td>
             <td
                 class="numeric"
                 class:low-confidence=move || low_confidence.get()
                 data-testid="p99"
                 title=move || if low_confidence.get() { "few samples: p99 is a rough estimate" } else { "" }
             >
-                {field(|m| format::latency(m.metrics.latency_p99))}
+                {field(|m| latency_or_dash(m, m.metrics.latency_p99))}
             </td>
             <td class="numeric" data-testid="rps">{field(|m| format::rate(m.metrics.requests_per_second))}</td>
-            <td class="numeric" data-testid="error-rate">{field(|m| format::percent(m.metrics.error_rate))}</td>
+            <td class="numeric" data-testid="error-rate">{field(|m| if m.window.requests == 0 { "–".to_owned() } else { format::percent(m.metrics.error_rate) })}</td>
             <td class="trend">
                 <Sparkline values=trend label=format!("p95 trend of {name}") />
             </td>

@@ -1,0 +1,215 @@
+//! A plain static file server on an ephemeral loopback port, for the end-to-end tests.
+//!
+//! It serves a folder as any static host would (no SPA fallback, no rewriting), plus
+//! "overlay" files held in memory so that a test can add a broken config without
+//! copying the bundle. It records every requested path so that a test can check that
+//! the page asked only for what it should (the sub-path test). Each connection is
+//! answered once and closed; the server stops when dropped.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Request heads larger than this are refused: the browser never sends one.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// A static file server for one folder; stops when dropped.
+pub struct StaticServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    requested_paths: Arc<Mutex<Vec<String>>>,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+struct Site {
+    root: PathBuf,
+    overlay: HashMap<String, Vec<u8>>,
+    requested_paths: Arc<Mutex<Vec<String>>>,
+}
+
+impl StaticServer {
+    /// Serves `root` on 127.0.0.1 at a free port. `overlay` maps URL paths (such as
+    /// `/broken.json`) to contents served instead of, or besides, the folder's files.
+    pub fn start(root: &Path, overlay: &[(&str, &[u8])]) -> io::Result<StaticServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let requested_paths = Arc::new(Mutex::new(Vec::new()));
+        let site = Arc::new(Site {
+            root: root.to_path_buf(),
+            overlay: overlay
+                .iter()
+                .map(|(path, body)| ((*path).to_owned(), body.to_vec()))
+                .collect(),
+            requested_paths: Arc::clone(&requested_paths),
+        });
+        let stop_flag = Arc::clone(&stop);
+        let accept_thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop_flag.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let site = Arc::clone(&site);
+                std::thread::spawn(move || {
+                    // A failed answer is the browser's problem to report, not ours.
+                    let _ = site.answer(stream);
+                });
+            }
+        });
+        Ok(StaticServer {
+            addr,
+            stop,
+            requested_paths,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    /// The absolute URL of `path_and_query` (which starts with `/`) on this server.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{}", self.addr, path_and_query)
+    }
+
+    /// Every path requested so far, in order, without query strings.
+    pub fn requested_paths(&self) -> Vec<String> {
+        self.requested_paths
+            .lock()
+            .map(|paths| paths.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(thread) = self.accept_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Site {
+    fn answer(&self, mut stream: TcpStream) -> io::Result<()> {
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+        let head = read_head(&mut stream)?;
+        let request_line = head.lines().next().unwrap_or_default();
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default();
+        let target = parts.next().unwrap_or("/");
+        let path = percent_decode(target.split(['?', '#']).next().unwrap_or("/"));
+        if let Ok(mut paths) = self.requested_paths.lock() {
+            paths.push(path.clone());
+        }
+        let response = match method {
+            "GET" | "HEAD" => self.lookup(&path),
+            _ => Err((405, "Method Not Allowed")),
+        };
+        let (status, reason, content_type, body) = match response {
+            Ok((content_type, body)) => (200, "OK", content_type, body),
+            Err((status, reason)) => (
+                status,
+                reason,
+                "text/plain; charset=utf-8",
+                reason.as_bytes().to_vec(),
+            ),
+        };
+        let head = format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        if method != "HEAD" {
+            stream.write_all(&body)?;
+        }
+        stream.flush()?;
+        stream.shutdown(Shutdown::Write)
+    }
+
+    /// The content type and body for a URL path, or the HTTP error to answer.
+    fn lookup(&self, url_path: &str) -> Result<(&'static str, Vec<u8>), (u16, &'static str)> {
+        let url_path = if url_path.ends_with('/') {
+            format!("{url_path}index.html")
+        } else {
+            url_path.to_owned()
+        };
+        if let Some(body) = self.overlay.get(&url_path) {
+            return Ok((content_type(&url_path), body.clone()));
+        }
+        let relative = Path::new(url_path.trim_start_matches('/'));
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err((403, "Forbidden"));
+        }
+        let file = self.root.join(relative);
+        match std::fs::read(&file) {
+            Ok(body) => Ok((content_type(&url_path), body)),
+            Err(_) => Err((404, "Not Found")),
+        }
+    }
+}
+
+fn read_head(stream: &mut TcpStream) -> io::Result<String> {
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let read = stream.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&buffer[..read]);
+        if head.len() > MAX_HEAD_BYTES {
+            return Err(io::Error::other("request head too large"));
+        }
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| {
+            std::str::from_utf8(h)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        });
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
