@@ -4,7 +4,7 @@
 // Drives Debian's Chromium through playwright-core; serves dist/ itself on loopback.
 import { createServer } from "node:http";
 import { readFile, readdir } from "node:fs/promises";
-import { gzipSync } from "node:zlib";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import { extname, join, normalize } from "node:path";
 import { createRequire } from "node:module";
 
@@ -57,12 +57,17 @@ async function page(query, { viewport = { width: 1400, height: 1000 } } = {}) {
 
 const results = {};
 
-// Transfer: everything the first load fetches, compressed.
-let transfer = 0;
+// Transfer: everything the first load fetches, compressed as static hosts do
+// (gzip everywhere, brotli on most CDNs).
+let gzipped = 0;
+let brotli = 0;
 for (const file of await readdir(dist)) {
-  transfer += gzipSync(await readFile(join(dist, file)), { level: 9 }).length;
+  const body = await readFile(join(dist, file));
+  gzipped += gzipSync(body, { level: 9 }).length;
+  brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 }
-results.transfer_kib = +(transfer / 1024).toFixed(1);
+results.transfer_gzip_kib = +(gzipped / 1024).toFixed(1);
+results.transfer_brotli_kib = +(brotli / 1024).toFixed(1);
 
 // First render, median of 5 loads.
 const firsts = [];
