@@ -169,7 +169,16 @@ pub fn ModuleTable() -> impl IntoView {
                     on:input=move |ev| filter.set(event_target_value(&ev))
                 />
             </div>
-            <div class="table-scroll" node_ref=scroller on:scroll=on_scroll>
+            <div
+                class="table-scroll"
+                node_ref=scroller
+                on:scroll=on_scroll
+                style=move || {
+                    // As tall as the rows, the header and a scrollbar; at most most of the screen.
+                    let rows = names.with(Vec::len).max(1) + 1;
+                    format!("height: min(72vh, {}px)", rows as f64 * ROW_HEIGHT_PX + 18.0)
+                }
+            >
                 <table class="module-table" data-testid="module-table">
                     <thead>
                         <tr>
