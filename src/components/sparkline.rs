@@ -38,8 +38,8 @@ pub fn Sparkline(
     label: String,
 ) -> impl IntoView {
     view! {
-        <svg class="sparkline" viewBox="0 0 80 20" width="80" height="20" role="img" aria-label=label>
-            <polyline points=move || values.with(|v| polyline_points(v, 80.0, 20.0)) />
+        <svg class="sparkline" viewBox="0 0 72 20" width="72" height="20" role="img" aria-label=label>
+            <polyline points=move || values.with(|v| polyline_points(v, 72.0, 20.0)) />
         </svg>
     }
 }

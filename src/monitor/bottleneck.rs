@@ -64,7 +64,11 @@ pub fn rank<'a>(
         .enumerate()
         .map(|(index, (module, stats, rank_by_p95))| {
             let time_spent_per_second = spent(stats);
-            let time_share = if total > 0.0 { time_spent_per_second / total } else { 0.0 };
+            let time_share = if total > 0.0 {
+                time_spent_per_second / total
+            } else {
+                0.0
+            };
             Bottleneck {
                 module: (*module).to_owned(),
                 latency_p95: stats.percentiles.p95.value,
@@ -75,17 +79,26 @@ pub fn rank<'a>(
                 rank_by_p95: *rank_by_p95,
                 rank_by_share: index + 1,
                 reason: format!(
-                    "{:.0} % of time spent ({:.1} req/s × {:.1} ms mean); p95 {:.1} ms, #{} of {} by p95",
+                    "{:.0} % of time spent ({:.1} req/s × {} mean); p95 {}, #{} of {} by p95",
                     time_share * 100.0,
                     stats.requests_per_second,
-                    stats.latency_mean * 1e3,
-                    stats.percentiles.p95.value * 1e3,
+                    seconds(stats.latency_mean),
+                    seconds(stats.percentiles.p95.value),
                     rank_by_p95,
                     count
                 ),
             }
         })
         .collect()
+}
+
+/// A latency in words: milliseconds below a second, seconds above.
+fn seconds(value: f64) -> String {
+    if value >= 1.0 {
+        format!("{value:.2} s")
+    } else {
+        format!("{:.1} ms", value * 1e3)
+    }
 }
 
 #[cfg(test)]
