@@ -34,28 +34,44 @@ impl Engine {
         let mut monitor = PerformanceMonitor::new(config.monitor.clone());
         let simulation = &config.settings.simulation;
         let mut problems = Vec::new();
+        // The simulator starts a little in the past, so the page opens on a filled
+        // window instead of an empty one: up to a window, within an event budget.
+        let backfill = if simulation.enabled {
+            backfill_seconds(
+                &simulation.scenario,
+                monitor.config().window_seconds(),
+                monitor.config().tick_seconds,
+            )
+        } else {
+            0.0
+        };
+        let start = wall_now - backfill;
         let simulator = simulation.enabled.then(|| {
             let mut simulator = Simulator::new(
                 simulation.scenario.clone(),
                 simulation.seed.unwrap_or(seed),
-                wall_now,
+                start,
             );
-            if let Err(error) = simulator.register(&mut monitor, wall_now) {
+            if let Err(error) = simulator.register(&mut monitor, start) {
                 problems.push(format!("simulator: {error}"));
             }
             simulator
         });
         let last_snapshot = Arc::new(monitor.snapshot(wall_now));
-        Engine {
+        let mut engine = Engine {
             monitor,
             simulator,
             wall_start: wall_now,
             speed: speed.clamp(1.0, 100.0),
             history: History::new(HISTORY_TICKS),
             last_snapshot,
-            last_tick: wall_now,
+            last_tick: start,
             problems,
+        };
+        if backfill > 0.0 {
+            engine.step(wall_now);
         }
+        engine
     }
 
     /// The monitor's time at wall time `wall_now`: faster than the wall when `speed` > 1.
@@ -87,7 +103,7 @@ impl Engine {
     }
 
     fn monitor_time_floor(&self) -> f64 {
-        self.last_tick.max(self.wall_start)
+        self.last_tick
     }
 
     fn advance_simulator(&mut self, now: f64) {
@@ -137,6 +153,25 @@ impl Engine {
     }
 }
 
+/// Most simulated events generated at start-up to fill the window (a few ms of work).
+const BACKFILL_EVENTS: f64 = 60_000.0;
+
+/// Seconds of simulated history to generate before the first paint: the whole window
+/// when the scenario is small, less when its traffic would cost too much.
+fn backfill_seconds(
+    scenario: &crate::monitor::simulate::Scenario,
+    window_seconds: f64,
+    tick_seconds: f64,
+) -> f64 {
+    let rate: f64 = scenario.modules.iter().map(|m| m.rate_rps).sum();
+    let seconds = if rate > 0.0 {
+        BACKFILL_EVENTS / rate
+    } else {
+        window_seconds
+    };
+    (seconds.min(window_seconds) / tick_seconds).floor() * tick_seconds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,10 +180,29 @@ mod tests {
     fn a_faster_clock_closes_several_ticks_per_step() {
         let config = AppConfig::defaults();
         let mut engine = Engine::new(&config, 1_000.0, 1, 10.0);
+        let before = engine.history().points("database").count();
         let (snapshot, _) = engine.step(1_001.0);
         assert_eq!(snapshot.timestamp, 1_010.0);
-        assert!(snapshot.modules["database"].total_requests > 500);
-        assert_eq!(engine.history().points("database").count(), 10);
+        assert_eq!(engine.history().points("database").count(), before + 10);
+    }
+
+    #[test]
+    fn the_page_opens_on_a_filled_window() {
+        let config = AppConfig::defaults();
+        let engine = Engine::new(&config, 1_000.0, 1, 1.0);
+        let snapshot = engine.snapshot();
+        assert_eq!(snapshot.timestamp, 1_000.0);
+        assert!(snapshot.modules["database"].window.seconds >= 59.0);
+        assert!(engine.history().points("database").count() >= 59);
+        let mut big = AppConfig::defaults();
+        let names: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        big.settings.simulation.scenario = crate::monitor::simulate::Scenario::for_modules(&names);
+        let engine = Engine::new(&big, 1_000.0, 1, 1.0);
+        assert!(
+            engine.history().points("m1").count() <= 2,
+            "a big scenario backfills little"
+        );
     }
 
     #[test]
