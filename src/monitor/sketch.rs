@@ -204,7 +204,8 @@ impl RankWalk {
     }
 }
 
-/// Decodes (key, count) pairs, in ascending key order.
+/// Decodes (key, count) pairs, in ascending key order (the reference for the fast path).
+#[cfg(test)]
 fn decode_pairs(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = (i32, u32)> {
     let mut bytes = bytes;
     let mut key = 0i64;
@@ -294,7 +295,7 @@ impl WindowSketch {
     /// Subtracts a tick that leaves the window (one returned earlier by `close_tick`).
     pub fn expire(&mut self, bins: &TickBins) {
         self.subtract_zeros(bins.zeros);
-        self.subtract_encoded(bins.encoded.iter().copied());
+        self.subtract_encoded(&bins.encoded);
         self.release_if_empty();
     }
 
@@ -302,7 +303,7 @@ impl WindowSketch {
     pub fn expire_from(&mut self, log: &mut TickLog, mark: TickMark) {
         self.subtract_zeros(mark.zeros);
         log.consume(mark.bytes as usize, |encoded| {
-            self.subtract_encoded(encoded.iter().copied());
+            self.subtract_encoded(encoded);
         });
         self.release_if_empty();
     }
@@ -381,17 +382,54 @@ impl WindowSketch {
         written
     }
 
-    fn subtract_encoded(&mut self, bytes: impl Iterator<Item = u8>) {
+    fn subtract_encoded(&mut self, bytes: &[u8]) {
         let len = self.window.len() as i64;
-        for (key, count) in decode_pairs(bytes) {
-            // Keys collapsed since this tick closed live in the edge bins.
-            let index = (i64::from(key) - i64::from(self.key_offset)).clamp(0, len - 1);
-            let Some(slot) = self.window.get_mut(index as usize) else {
-                continue;
-            };
-            *slot = slot.saturating_sub(count);
-            self.window_total = self.window_total.saturating_sub(u64::from(count));
+        if len == 0 {
+            return;
         }
+        let offset = i64::from(self.key_offset);
+        let mut key = 0i64;
+        let mut removed = 0u64;
+        let mut at = 0usize;
+        while at < bytes.len() {
+            // The common pair is two bytes or one: a small key delta, then a small count
+            // only when it is not one. Both take a fast path without a data-dependent
+            // branch; anything longer falls back to the general varint reader.
+            let head = bytes[at];
+            let (head, head_len) = if head < 0x80 {
+                (u64::from(head), 1)
+            } else {
+                let mut rest = bytes[at..].iter().copied();
+                let Some(value) = read_varint(&mut rest) else {
+                    break;
+                };
+                (value, bytes.len() - at - rest.len())
+            };
+            at += head_len;
+            key += unzigzag(head >> 1);
+            let has_count = head & 1 == 1;
+            let next = bytes.get(at).copied().unwrap_or(0);
+            let count = if !has_count {
+                1
+            } else if next < 0x80 {
+                at += 1;
+                u32::from(next)
+            } else {
+                let mut rest = bytes[at..].iter().copied();
+                let Some(value) = read_varint(&mut rest) else {
+                    break;
+                };
+                at = bytes.len() - rest.len();
+                value as u32
+            };
+            // Keys collapsed since this tick closed live in the edge bins.
+            let index = (key - offset).clamp(0, len - 1) as usize;
+            if let Some(slot) = self.window.get_mut(index) {
+                *slot = slot.saturating_sub(count);
+                removed += u64::from(count);
+            }
+        }
+        self.window_total = self.window_total.saturating_sub(removed);
     }
 
     fn release_if_empty(&mut self) {
@@ -640,6 +678,30 @@ mod tests {
             let decoded = read_varint(&mut out[..used].iter().copied()).map(unzigzag);
             assert_eq!(decoded, Some(value));
         }
+    }
+
+    #[test]
+    fn large_counts_and_far_keys_round_trip() {
+        let layout = layout();
+        let mut sketch = WindowSketch::default();
+        let samples = [
+            (0.001, 1),
+            (0.0011, 5),
+            (0.05, 200),
+            (2.0, 70_000),
+            (300.0, 3),
+        ];
+        for (latency, count) in samples {
+            sketch.add_n(&layout, latency, count);
+        }
+        let bins = sketch.close_tick();
+        let decoded: Vec<u32> = decode_pairs(bins.encoded.iter().copied())
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(decoded, [1, 5, 200, 70_000, 3]);
+        assert_eq!(sketch.window_count(), 70_209);
+        sketch.expire(&bins);
+        assert_eq!(sketch.window_count(), 0);
     }
 
     #[test]
