@@ -208,6 +208,54 @@ pub fn ModuleTable() -> impl IntoView {
     }
 }
 
+/// One row's values as shown.
+#[derive(Debug, Clone, PartialEq)]
+struct RowCells {
+    status: &'static str,
+    simulated: bool,
+    low_confidence: bool,
+    p50: String,
+    p95: String,
+    p99: String,
+    rps: String,
+    error_rate: String,
+}
+
+impl Default for RowCells {
+    fn default() -> Self {
+        RowCells {
+            status: "no_data",
+            simulated: false,
+            low_confidence: true,
+            p50: "–".to_owned(),
+            p95: "–".to_owned(),
+            p99: "–".to_owned(),
+            rps: "–".to_owned(),
+            error_rate: "–".to_owned(),
+        }
+    }
+}
+
+impl RowCells {
+    fn of(module: &ModuleSnapshot) -> RowCells {
+        let m = &module.metrics;
+        RowCells {
+            status: status_class(module.status),
+            simulated: module.source == ModuleSource::Simulated,
+            low_confidence: module.percentiles.p99.low_confidence,
+            p50: latency_or_dash(module, m.latency_p50),
+            p95: latency_or_dash(module, m.latency_p95),
+            p99: latency_or_dash(module, m.latency_p99),
+            rps: format::rate(m.requests_per_second),
+            error_rate: if module.window.requests == 0 {
+                "–".to_owned()
+            } else {
+                format::percent(m.error_rate)
+            },
+        }
+    }
+}
+
 /// A latency, or a dash when the window holds no latency sample (0 ms would read as data).
 fn latency_or_dash(module: &ModuleSnapshot, seconds: f64) -> String {
     if module.window.latency_samples == 0 {
@@ -225,49 +273,24 @@ fn ModuleRow(
 ) -> impl IntoView {
     let app = use_app();
     let snapshot = app.snapshot;
-    let field = {
-        let name = name.clone();
-        move |read: fn(&ModuleSnapshot) -> String| {
-            let name = name.clone();
-            move || snapshot.with(|s| s.modules.get(&name).map(read).unwrap_or_default())
-        }
-    };
-    let status = {
+    // One subscription to the snapshot per row: the cells read this row's formatted
+    // values, which change (and touch the DOM) only when the text does.
+    let cells = {
         let name = name.clone();
         Memo::new(move |_| {
-            snapshot.with(|s| {
-                s.modules
-                    .get(&name)
-                    .map_or("no_data", |m| status_class(m.status))
-            })
+            snapshot.with(|s| s.modules.get(&name).map(RowCells::of).unwrap_or_default())
         })
     };
-    let simulated = {
-        let name = name.clone();
-        move || {
-            snapshot.with(|s| {
-                s.modules
-                    .get(&name)
-                    .is_some_and(|m| m.source == ModuleSource::Simulated)
-            })
-        }
-    };
+    let field = move |read: fn(&RowCells) -> String| move || cells.with(read);
+    let status = Memo::new(move |_| cells.with(|c| c.status));
+    let simulated = move || cells.with(|c| c.simulated);
+    let low_confidence = Memo::new(move |_| cells.with(|c| c.low_confidence));
     let trend = {
         let name = name.clone();
         Signal::derive(move || {
             app.tick.track();
             app.engine
                 .with_value(|e| e.history().tail(&name, 60, |p| p.p95))
-        })
-    };
-    let low_confidence = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            snapshot.with(|s| {
-                s.modules
-                    .get(&name)
-                    .is_some_and(|m| m.percentiles.p99.low_confidence)
-            })
         })
     };
     let href = Route::Module(name.clone()).href();
@@ -283,18 +306,18 @@ fn ModuleRow(
             <th scope="row" class="module-name">
                 <a href=href>{name.clone()}</a>
             </th>
-            <td class="numeric" data-testid="p50">{field(|m| latency_or_dash(m, m.metrics.latency_p50))}</td>
-            <td class="numeric" data-testid="p95">{field(|m| latency_or_dash(m, m.metrics.latency_p95))}</td>
+            <td class="numeric" data-testid="p50">{field(|c| c.p50.clone())}</td>
+            <td class="numeric" data-testid="p95">{field(|c| c.p95.clone())}</td>
             <td
                 class="numeric"
                 class:low-confidence=move || low_confidence.get()
                 data-testid="p99"
                 title=move || if low_confidence.get() { "few samples: p99 is a rough estimate" } else { "" }
             >
-                {field(|m| latency_or_dash(m, m.metrics.latency_p99))}
+                {field(|c| c.p99.clone())}
             </td>
-            <td class="numeric" data-testid="rps">{field(|m| format::rate(m.metrics.requests_per_second))}</td>
-            <td class="numeric" data-testid="error-rate">{field(|m| if m.window.requests == 0 { "–".to_owned() } else { format::percent(m.metrics.error_rate) })}</td>
+            <td class="numeric" data-testid="rps">{field(|c| c.rps.clone())}</td>
+            <td class="numeric" data-testid="error-rate">{field(|c| c.error_rate.clone())}</td>
             <td class="trend">
                 <Sparkline values=trend label=format!("p95 trend of {name}") />
             </td>
