@@ -120,8 +120,9 @@ clippy: ## cargo clippy on every target, natively and for wasm32, warnings denie
 test-native: ## Native unit and integration tests (the end-to-end tests show as ignored)
 	cargo test --quiet
 
-test-wasm: ## The library builds for wasm32-unknown-unknown
+test-wasm: ## The library builds for wasm32-unknown-unknown, with the app and as the core alone
 	cargo build --lib --target $(WASM_TARGET) --quiet
+	cargo build --lib --no-default-features --target $(WASM_TARGET) --quiet
 
 test-browser: setup-app setup-chromium ## Component tests in headless Chromium (wasm-bindgen-test, tests/web.rs)
 	cargo test --target $(WASM_TARGET) --test web

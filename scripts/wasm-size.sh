@@ -41,7 +41,7 @@ core = ["json", "dep:redline"]
 config = ["core"]
 
 [dependencies]
-redline = { path = "$repo", optional = true }
+redline = { path = "$repo", optional = true, default-features = false }
 serde = { version = "$serde_version", features = ["derive"], optional = true }
 serde_json = { version = "$serde_json_version", optional = true }
 
@@ -104,15 +104,10 @@ mod body {
     }
 }
 
-#[cfg(all(feature = "json", not(feature = "core")))]
+/// The baselines share everything but how they write the snapshot.
+#[cfg(not(feature = "core"))]
 mod body {
     use std::collections::BTreeMap;
-
-    #[derive(serde::Serialize)]
-    pub struct Summary {
-        timestamp: f64,
-        modules: BTreeMap<String, (u64, f64)>,
-    }
 
     pub struct State {
         pub modules: BTreeMap<String, (u64, f64)>,
@@ -134,39 +129,21 @@ mod body {
         state.modules.len() as u32
     }
 
+    #[cfg(feature = "json")]
     pub fn snapshot(state: &mut State, now: f64) -> usize {
+        #[derive(serde::Serialize)]
+        struct Summary {
+            timestamp: f64,
+            modules: BTreeMap<String, (u64, f64)>,
+        }
         let summary = Summary { timestamp: now, modules: state.modules.clone() };
         state.output = serde_json::to_string(&summary).unwrap_or_default();
         state.output.len()
     }
-}
 
-#[cfg(not(feature = "json"))]
-mod body {
-    use std::collections::BTreeMap;
-    use std::fmt::Write;
-
-    pub struct State {
-        pub modules: BTreeMap<String, (u64, f64)>,
-        pub output: String,
-    }
-
-    pub fn new() -> State {
-        State { modules: BTreeMap::new(), output: String::new() }
-    }
-
-    pub fn record(state: &mut State, module: &str, latency: f64, _ok: bool, _now: f64) -> i32 {
-        let entry = state.modules.entry(module.to_owned()).or_default();
-        entry.0 += 1;
-        entry.1 += latency;
-        state.modules.len() as i32
-    }
-
-    pub fn tick(state: &mut State, _now: f64) -> u32 {
-        state.modules.len() as u32
-    }
-
+    #[cfg(not(feature = "json"))]
     pub fn snapshot(state: &mut State, now: f64) -> usize {
+        use std::fmt::Write;
         state.output.clear();
         // Integer formatting only: float formatting alone would add about 10 KiB.
         let _ = write!(state.output, "{{\"timestamp\":{}}}", now as u64);

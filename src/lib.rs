@@ -8,12 +8,20 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "app")]
 pub mod app;
+#[cfg(feature = "app")]
 pub mod components;
+#[cfg(feature = "app")]
 pub mod config;
+#[cfg(feature = "app")]
 pub mod format;
 pub mod monitor;
+#[cfg(feature = "app")]
 pub mod pages;
+#[cfg(feature = "app")]
 pub mod platform;
+#[cfg(feature = "app")]
 pub mod route;
+#[cfg(feature = "app")]
 pub mod state;
