@@ -54,11 +54,24 @@ pub fn evidence_text(alert: &AlertSnapshot) -> String {
             unit(alert.evidence.baseline_mean.unwrap_or_default()),
             unit(alert.evidence.baseline_std.unwrap_or_default())
         ),
-        None => format!(
-            "{value} (threshold {} {}){peak}",
-            alert.evidence.comparison.symbol(),
-            unit(alert.threshold)
-        ),
+        None => {
+            let breaching = match alert.evidence.comparison {
+                crate::monitor::Comparison::Above => alert.value > alert.threshold,
+                crate::monitor::Comparison::Below => alert.value < alert.threshold,
+            };
+            // A firing alert whose value is back inside the threshold is in its
+            // hysteresis band or clear time: say so rather than look contradictory.
+            let holding = if alert.state == AlertState::Firing && !breaching {
+                "; back within the threshold, resolving once clear"
+            } else {
+                ""
+            };
+            format!(
+                "{value} (threshold {} {}){peak}{holding}",
+                alert.evidence.comparison.symbol(),
+                unit(alert.threshold)
+            )
+        }
     }
 }
 
@@ -194,5 +207,52 @@ fn AlertItem(
             <span class="alert-time" title="started (UTC)">{format::clock(alert.timestamp)}</span>
             <span class="alert-duration" title="how long it lasted">{duration}</span>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::PerformanceMonitor;
+
+    #[test]
+    fn evidence_reads_in_the_metric_unit_and_explains_a_holding_alert() {
+        let mut monitor = PerformanceMonitor::default();
+        for i in 0..100 {
+            monitor
+                .record("db", 0.01, i % 10 != 0, 10.5)
+                .expect("valid");
+        }
+        monitor.tick(11.0);
+        let snapshot = monitor.snapshot(11.0);
+        let mut alert = snapshot
+            .alerts
+            .iter()
+            .find(|a| a.metric == "error_rate" && a.level == AlertLevel::Warning)
+            .cloned()
+            .expect("a 10 % error rate fires the 5 % warning");
+        assert_eq!(evidence_text(&alert), "10 % (threshold > 5.0 %)");
+        alert.value = 0.048;
+        assert!(
+            evidence_text(&alert).contains("back within the threshold"),
+            "{}",
+            evidence_text(&alert)
+        );
+        let filter = AlertFilter {
+            text: "ERROR".into(),
+            min_level: Some(AlertLevel::Critical),
+            ..AlertFilter::default()
+        };
+        assert!(
+            !filter.accepts(&alert),
+            "a warning is below the critical filter"
+        );
+        assert!(
+            AlertFilter {
+                text: "db".into(),
+                ..AlertFilter::default()
+            }
+            .accepts(&alert)
+        );
     }
 }
