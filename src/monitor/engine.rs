@@ -37,8 +37,7 @@ pub struct PerformanceMonitor {
     /// Index of the tick being filled; `None` before the first record or tick.
     open_tick: Option<i64>,
     last_tick_at: f64,
-    next_alert_id: u64,
-    resolved: VecDeque<Alert>,
+    alerts: AlertBook,
     status: MonitorStatus,
 }
 
@@ -51,6 +50,7 @@ impl Default for PerformanceMonitor {
 impl PerformanceMonitor {
     /// A monitor with validated settings.
     pub fn new(config: MonitorConfig) -> Self {
+        let max_resolved = config.settings.max_resolved_alerts;
         let layout = Arc::new(SketchLayout::new(
             config.settings.relative_error,
             config.settings.max_bins,
@@ -69,8 +69,12 @@ impl PerformanceMonitor {
             by_name: Vec::new(),
             open_tick: None,
             last_tick_at: 0.0,
-            next_alert_id: 1,
-            resolved: VecDeque::new(),
+            alerts: AlertBook {
+                next_id: 1,
+                resolved: VecDeque::new(),
+                max_resolved,
+                dropped: 0,
+            },
             status,
         }
     }
@@ -86,8 +90,11 @@ impl PerformanceMonitor {
     }
 
     /// The monitor's own counters (refusals, drops).
-    pub fn status(&self) -> &MonitorStatus {
-        &self.status
+    pub fn status(&self) -> MonitorStatus {
+        MonitorStatus {
+            dropped_resolved_alerts: self.alerts.dropped,
+            ..self.status
+        }
     }
 
     /// Every module, in the order first seen.
@@ -421,27 +428,18 @@ impl PerformanceMonitor {
             let source = AlertSource::Threshold {
                 rule: rule.name.clone(),
             };
-            let finished = advance(
-                module,
+            let judged = Judged {
                 key,
-                &rule.metric,
+                metric: &rule.metric,
                 source,
-                Observation {
-                    condition,
-                    level: rule.level,
-                    evidence,
-                    timing,
-                },
-                now,
-                &mut self.next_alert_id,
-                events,
-            );
-            archive(
-                &mut self.resolved,
-                &mut self.status,
-                finished,
-                config.settings.max_resolved_alerts,
-            );
+            };
+            let observation = Observation {
+                condition,
+                level: rule.level,
+                evidence,
+                timing,
+            };
+            self.alerts.settle(module, judged, observation, now, events);
         }
         self.detect(index, now, events);
     }
@@ -512,37 +510,28 @@ impl PerformanceMonitor {
             let source = AlertSource::Anomaly {
                 detector: name.to_owned(),
             };
-            let finished = advance(
-                module,
+            let judged = Judged {
                 key,
                 metric,
                 source,
-                Observation {
-                    condition,
-                    level,
-                    evidence,
-                    timing,
-                },
-                now,
-                &mut self.next_alert_id,
-                events,
-            );
-            archive(
-                &mut self.resolved,
-                &mut self.status,
-                finished,
-                config.settings.max_resolved_alerts,
-            );
+            };
+            let observation = Observation {
+                condition,
+                level,
+                evidence,
+                timing,
+            };
+            self.alerts.settle(module, judged, observation, now, events);
         }
     }
 
     fn prune_resolved(&mut self, now: f64) {
         let retention = self.config.settings.resolved_retention_seconds;
-        while let Some(oldest) = self.resolved.front() {
+        while let Some(oldest) = self.alerts.resolved.front() {
             if now - oldest.ended_at.unwrap_or(now) <= retention {
                 break;
             }
-            self.resolved.pop_front();
+            self.alerts.resolved.pop_front();
         }
     }
 
@@ -553,7 +542,7 @@ impl PerformanceMonitor {
 
     /// Recently resolved alerts, oldest first.
     pub fn resolved_alerts(&self) -> impl Iterator<Item = &Alert> {
-        self.resolved.iter()
+        self.alerts.resolved.iter()
     }
 
     /// The dashboard at `now`: the spec's structure plus extras (see `snapshot`).
@@ -588,7 +577,8 @@ impl PerformanceMonitor {
                 .then(b.timestamp.total_cmp(&a.timestamp))
         });
         alerts.extend(
-            self.resolved
+            self.alerts
+                .resolved
                 .iter()
                 .rev()
                 .map(|alert| AlertSnapshot::new(alert, now)),
@@ -612,7 +602,7 @@ impl PerformanceMonitor {
             alerts,
             summary,
             bottlenecks,
-            monitor: self.status,
+            monitor: self.status(),
         }
     }
 
@@ -653,71 +643,117 @@ fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
     }
 }
 
-/// Steps the alert in `key`'s slot; returns it if it just finished.
-#[allow(clippy::too_many_arguments)]
-fn advance(
-    module: &mut ModuleMetrics,
-    key: RuleKey,
-    metric: &MetricName,
-    source: AlertSource,
-    observation: Observation,
-    now: f64,
-    next_id: &mut u64,
-    events: &mut Vec<AlertEvent>,
-) -> Option<Alert> {
-    let position = module.alerts.iter().position(|(k, _)| *k == key);
-    let mut slot = position.map(|p| module.alerts.swap_remove(p).1);
-    let module_name = module.name();
-    alert::step(
-        &mut slot,
-        observation,
-        now,
-        || {
-            let id = *next_id;
-            *next_id += 1;
-            Alert {
-                id,
-                module: module_name.to_owned(),
-                metric: metric.clone(),
-                source,
-                level: observation.level,
-                state: AlertState::Pending,
-                pending_since: now,
-                firing_since: None,
-                ended_at: None,
-                clearing_since: None,
-                evidence: observation.evidence,
-                peak_value: observation.evidence.value,
-            }
-        },
-        events,
-    );
-    match slot {
-        Some(alert) if alert.is_active() => {
-            module.alerts.push((key, alert));
-            None
-        }
-        other => other,
-    }
+/// Alert ids and the bounded list of resolved alerts.
+#[derive(Debug)]
+struct AlertBook {
+    next_id: u64,
+    resolved: VecDeque<Alert>,
+    max_resolved: usize,
+    dropped: u64,
 }
 
-fn archive(
-    resolved: &mut VecDeque<Alert>,
-    status: &mut MonitorStatus,
-    finished: Option<Alert>,
-    cap: usize,
-) {
-    let Some(alert) = finished else { return };
-    if alert.state != AlertState::Resolved {
-        return;
-    }
-    resolved.push_back(alert);
-    while resolved.len() > cap {
-        resolved.pop_front();
-        status.dropped_resolved_alerts += 1;
+/// What is being judged: which slot of which module, on which metric, by what.
+struct Judged<'a> {
+    key: RuleKey,
+    metric: &'a MetricName,
+    source: AlertSource,
+}
+
+impl AlertBook {
+    /// Steps the alert in the judged slot of `module`, keeping it while active and
+    /// archiving it once resolved.
+    fn settle(
+        &mut self,
+        module: &mut ModuleMetrics,
+        judged: Judged<'_>,
+        observation: Observation,
+        now: f64,
+        events: &mut Vec<AlertEvent>,
+    ) {
+        let Judged {
+            key,
+            metric,
+            source,
+        } = judged;
+        let position = module.alerts.iter().position(|(k, _)| *k == key);
+        let mut slot = position.map(|p| module.alerts.swap_remove(p).1);
+        let module_name = module.name();
+        let next_id = &mut self.next_id;
+        alert::step(
+            &mut slot,
+            observation,
+            now,
+            || {
+                let id = *next_id;
+                *next_id += 1;
+                Alert {
+                    id,
+                    module: module_name.to_owned(),
+                    metric: metric.clone(),
+                    source,
+                    level: observation.level,
+                    state: AlertState::Pending,
+                    pending_since: now,
+                    firing_since: None,
+                    ended_at: None,
+                    clearing_since: None,
+                    evidence: observation.evidence,
+                    peak_value: observation.evidence.value,
+                }
+            },
+            events,
+        );
+        match slot {
+            Some(alert) if alert.is_active() => module.alerts.push((key, alert)),
+            Some(alert) if alert.state == AlertState::Resolved => {
+                self.resolved.push_back(alert);
+                while self.resolved.len() > self.max_resolved {
+                    self.resolved.pop_front();
+                    self.dropped += 1;
+                }
+            }
+            _ => {}
+        }
     }
 }
 
 fn truncate(name: &str) -> String {
     name.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::{DetectorSpec, MonitorSettings};
+
+    #[test]
+    fn resolved_alerts_are_bounded_and_what_is_shed_is_counted() {
+        let settings = MonitorSettings {
+            max_resolved_alerts: 2,
+            detector: DetectorSpec::None,
+            ..MonitorSettings::default()
+        };
+        let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));
+        // Five one-tick error bursts, each followed by a quiet minute and more.
+        let mut now = 1_000.0;
+        for _ in 0..5 {
+            for _ in 0..2_000 {
+                monitor.record("db", 0.01, false, now + 0.5).expect("valid");
+            }
+            now += 1.0;
+            monitor.tick(now);
+            for _ in 0..70 {
+                for _ in 0..100 {
+                    monitor.record("db", 0.01, true, now + 0.5).expect("valid");
+                }
+                now += 1.0;
+                monitor.tick(now);
+            }
+        }
+        let resolved = monitor.resolved_alerts().count();
+        let status = monitor.snapshot(now).monitor;
+        assert_eq!(resolved, 2);
+        // Each burst resolves a warning and a critical: 10 resolved, 2 kept.
+        assert_eq!(status.dropped_resolved_alerts, 8);
+    }
 }
