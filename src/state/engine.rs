@@ -86,24 +86,23 @@ impl Engine {
         let tick = self.monitor.config().tick_seconds;
         let mut events = Vec::new();
         // One tick at a time, so that a faster clock still puts each event in its tick.
-        let mut boundary = (self.monitor_time_floor() / tick + 1.0).floor() * tick;
+        let mut boundary = (self.last_tick / tick + 1.0).floor() * tick;
         let mut steps = 0;
         while boundary <= now && steps < 1000 {
             self.advance_simulator(boundary);
-            events.extend(self.monitor.tick(boundary));
-            let snapshot = self.monitor.snapshot(boundary);
-            self.history.record(&snapshot, &events);
-            self.last_snapshot = Arc::new(snapshot);
+            let tick_events = self.monitor.tick(boundary);
+            self.history.record(&self.monitor, boundary, &tick_events);
+            events.extend(tick_events);
             self.last_tick = boundary;
             boundary += tick;
             steps += 1;
         }
+        if steps > 0 {
+            // One snapshot per step, however many ticks it closed.
+            self.last_snapshot = Arc::new(self.monitor.snapshot(self.last_tick));
+        }
         self.advance_simulator(now);
         (Arc::clone(&self.last_snapshot), events)
-    }
-
-    fn monitor_time_floor(&self) -> f64 {
-        self.last_tick
     }
 
     fn advance_simulator(&mut self, now: f64) {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::monitor::alert::AlertSource;
-use crate::monitor::{AlertEvent, DashboardSnapshot, Transition};
+use crate::monitor::{AlertEvent, PerformanceMonitor, Transition};
 
 /// One tick of one module, as charts draw it.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -41,31 +41,38 @@ impl History {
         }
     }
 
-    /// Appends one point per module from a snapshot and the tick's alert events.
-    pub fn record(&mut self, snapshot: &DashboardSnapshot, events: &[AlertEvent]) {
-        for (name, module) in &snapshot.modules {
-            let m = &module.metrics;
+    /// Appends one point per module, as of the tick just closed at `t`, marking the
+    /// modules where this tick's events fired an anomaly.
+    pub fn record(&mut self, monitor: &PerformanceMonitor, t: f64, events: &[AlertEvent]) {
+        for module in monitor.modules() {
+            let name = module.name();
+            let stats = module.statistics();
             let anomaly = events.iter().any(|e| {
-                e.alert.module == *name
+                e.alert.module == name
                     && e.transition == Transition::Firing
                     && matches!(e.alert.source, AlertSource::Anomaly { .. })
             });
-            let points = self
-                .modules
-                .entry(name.clone())
-                .or_insert_with(|| VecDeque::with_capacity(self.capacity));
+            let point = Point {
+                t,
+                p50: stats.percentiles.p50.value as f32,
+                p95: stats.percentiles.p95.value as f32,
+                p99: stats.percentiles.p99.value as f32,
+                rps: stats.requests_per_second as f32,
+                error_rate: stats.error_rate as f32,
+                anomaly,
+            };
+            // Look up before inserting: a module name is cloned once, not every tick.
+            let points = match self.modules.get_mut(name) {
+                Some(points) => points,
+                None => self
+                    .modules
+                    .entry(name.to_owned())
+                    .or_insert_with(|| VecDeque::with_capacity(self.capacity)),
+            };
             if points.len() == self.capacity {
                 points.pop_front();
             }
-            points.push_back(Point {
-                t: snapshot.timestamp,
-                p50: m.latency_p50 as f32,
-                p95: m.latency_p95 as f32,
-                p99: m.latency_p99 as f32,
-                rps: m.requests_per_second as f32,
-                error_rate: m.error_rate as f32,
-                anomaly,
-            });
+            points.push_back(point);
         }
     }
 
@@ -87,7 +94,6 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::PerformanceMonitor;
 
     #[test]
     fn history_is_bounded_per_module() {
@@ -99,7 +105,7 @@ mod tests {
                 .record("db", 0.01 * f64::from(k + 1), true, now)
                 .expect("valid");
             monitor.tick(now + 1.0);
-            history.record(&monitor.snapshot(now + 1.0), &[]);
+            history.record(&monitor, now + 1.0, &[]);
         }
         let times: Vec<f64> = history.points("db").map(|p| p.t).collect();
         assert_eq!(times, vec![103.0, 104.0, 105.0]);
