@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
-use redline::monitor::sketch::{QUANTILES, SketchLayout, TickBins, WindowSketch};
+use redline::monitor::sketch::{QUANTILES, SketchLayout, TickLog, TickMark, WindowSketch};
 use sketches_ddsketch::{Config as DdConfig, DDSketch};
 
 /// The relative error and bin cap redline uses by default.
@@ -88,12 +88,13 @@ impl WindowDesign for DdSketchRing {
     }
 }
 
-/// (b) What redline does: `WindowSketch` plus a ring of `TickBins` deltas.
+/// (b) What redline does: `WindowSketch` plus each tick's deltas in one `TickLog`.
 pub struct RedlineWindow {
     window_ticks: usize,
     layout: SketchLayout,
     sketch: WindowSketch,
-    ring: VecDeque<TickBins>,
+    log: TickLog,
+    ring: VecDeque<TickMark>,
 }
 
 impl RedlineWindow {
@@ -102,6 +103,7 @@ impl RedlineWindow {
             window_ticks,
             layout: SketchLayout::new(RELATIVE_ERROR, MAX_BINS as usize),
             sketch: WindowSketch::default(),
+            log: TickLog::default(),
             ring: VecDeque::with_capacity(window_ticks + 1),
         }
     }
@@ -117,11 +119,11 @@ impl WindowDesign for RedlineWindow {
     }
 
     fn close_tick_and_quantiles(&mut self) -> [f64; 4] {
-        let closed = self.sketch.close_tick();
+        let (closed, _) = self.sketch.close_tick_into(&self.layout, &mut self.log);
         self.ring.push_back(closed);
         while self.ring.len() > self.window_ticks {
             if let Some(old) = self.ring.pop_front() {
-                self.sketch.expire(&old);
+                self.sketch.expire_from(&mut self.log, old);
             }
         }
         self.sketch

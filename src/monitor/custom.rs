@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use super::sketch::{SketchLayout, TickBins, WindowSketch};
+use super::sketch::{SketchLayout, TickLog, TickMark, WindowSketch};
 
 /// The kind of a custom metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ struct CustomTick {
     count: u64,
     min: f64,
     max: f64,
-    bins: TickBins,
+    bins: TickMark,
 }
 
 /// A custom metric's window.
@@ -42,6 +42,8 @@ pub struct CustomMetric {
     open: CustomTick,
     last: Option<f64>,
     sketch: WindowSketch,
+    /// Encoded sketch bins of the closed ticks (distributions only).
+    bin_log: TickLog,
     total: f64,
 }
 
@@ -90,6 +92,7 @@ impl CustomMetric {
             open: CustomTick::empty(),
             last: None,
             sketch: WindowSketch::default(),
+            bin_log: TickLog::default(),
             total: 0.0,
         }
     }
@@ -112,12 +115,12 @@ impl CustomMetric {
         }
     }
 
-    fn close_ticks(&mut self, count: u64, window_ticks: usize) {
+    fn close_ticks(&mut self, layout: &SketchLayout, count: u64, window_ticks: usize) {
         if count == 0 {
             return;
         }
         let mut closed = std::mem::replace(&mut self.open, CustomTick::empty());
-        closed.bins = self.sketch.close_tick();
+        closed.bins = self.sketch.close_tick_into(layout, &mut self.bin_log).0;
         self.push(closed, window_ticks);
         for _ in 0..(count - 1).min(window_ticks as u64) {
             self.push(CustomTick::empty(), window_ticks);
@@ -128,7 +131,7 @@ impl CustomMetric {
         self.ticks.push_back(tick);
         while self.ticks.len() > window_ticks {
             if let Some(old) = self.ticks.pop_front() {
-                self.sketch.expire(&old.bins);
+                self.sketch.expire_from(&mut self.bin_log, old.bins);
             }
         }
     }
@@ -187,11 +190,7 @@ impl CustomMetric {
 
     fn heap_bytes(&self) -> usize {
         self.ticks.capacity() * std::mem::size_of::<CustomTick>()
-            + self
-                .ticks
-                .iter()
-                .map(|t| t.bins.heap_bytes())
-                .sum::<usize>()
+            + self.bin_log.heap_bytes()
             + self.sketch.heap_bytes()
     }
 }
@@ -203,7 +202,7 @@ impl CustomTick {
             count: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
-            bins: TickBins::default(),
+            bins: TickMark::default(),
         }
     }
 }
@@ -261,9 +260,9 @@ impl CustomMetrics {
     }
 
     /// Closes ticks for every custom metric.
-    pub fn close_ticks(&mut self, count: u64, window_ticks: usize) {
+    pub fn close_ticks(&mut self, layout: &SketchLayout, count: u64, window_ticks: usize) {
         for metric in self.metrics.values_mut() {
-            metric.close_ticks(count, window_ticks);
+            metric.close_ticks(layout, count, window_ticks);
         }
     }
 
@@ -309,7 +308,7 @@ mod tests {
                 .record(&layout, "size", CustomKind::Distribution, value, 8)
                 .expect("ok");
         }
-        custom.close_ticks(1, 60);
+        custom.close_ticks(&layout, 1, 60);
         let values = custom.values(&layout, 2.0);
         assert_eq!(values["jobs"], 3.0);
         assert_eq!(values["jobs_total"], 6.0);

@@ -377,7 +377,9 @@ impl PerformanceMonitor {
                 last_closed,
             );
             if !module.custom.is_empty() {
-                module.custom.close_ticks(closed, window_ticks);
+                module
+                    .custom
+                    .close_ticks(&self.layout, closed, window_ticks);
                 module.custom_values = module
                     .custom
                     .values(&self.layout, module.stats.covered_seconds);

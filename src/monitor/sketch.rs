@@ -85,28 +85,6 @@ pub struct WindowSketch {
     collapsed: bool,
 }
 
-/// A closed tick's bins, kept only to subtract them when the tick leaves the window.
-///
-/// Encoding: per non-empty bin, a LEB128 varint of `(zigzag(key - previous_key) << 1) | has_count`,
-/// followed by a varint count when `has_count` (a count of one, the common case, costs nothing).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TickBins {
-    encoded: Box<[u8]>,
-    zeros: u32,
-}
-
-impl TickBins {
-    /// Heap bytes used by this tick's encoding.
-    pub fn heap_bytes(&self) -> usize {
-        self.encoded.len()
-    }
-
-    /// True when the tick held no latency samples.
-    pub fn is_empty(&self) -> bool {
-        self.encoded.is_empty() && self.zeros == 0
-    }
-}
-
 /// Where a closed tick's encoding sits in a module's byte ring.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TickMark {
@@ -118,6 +96,10 @@ pub struct TickMark {
 
 /// The encoded closed ticks of one window, oldest first: a byte ring appended at the
 /// back and consumed from the front, grown to fit (never doubled), never compacted.
+///
+/// Each tick is kept only to subtract it when it leaves the window. Encoding: per
+/// non-empty bin, a LEB128 varint of `(zigzag(key - previous_key) << 1) | has_count`,
+/// then a varint count when `has_count` (a count of one, the common case, costs nothing).
 #[derive(Debug, Clone, Default)]
 pub struct TickLog {
     bytes: VecDeque<u8>,
@@ -251,17 +233,6 @@ impl WindowSketch {
         });
     }
 
-    /// Moves the open tick into the window and returns its encoding for later expiry.
-    pub fn close_tick(&mut self) -> TickBins {
-        let zeros = self.take_open_zeros();
-        let mut encoded = Vec::new();
-        self.encode_open(&mut |bytes| encoded.extend_from_slice(bytes));
-        TickBins {
-            encoded: encoded.into_boxed_slice(),
-            zeros,
-        }
-    }
-
     /// Moves the open tick into the window, appending its encoding to `log` (one log
     /// per module saves an allocation per tick); the mark says how much.
     ///
@@ -279,7 +250,7 @@ impl WindowSketch {
             log.reserve((hi - lo + 1) * 2);
         }
         let mut walk = RankWalk::new(samples, u64::from(zeros));
-        let bytes = self.encode_open_ranked(&mut |encoded| log.append(encoded), &mut walk);
+        let bytes = self.encode_open(&mut |encoded| log.append(encoded), &mut walk);
         let estimates = QuantileEstimates {
             values: walk.keys.map(|key| match key {
                 RankKey::Zero => Some(0.0),
@@ -290,13 +261,6 @@ impl WindowSketch {
             collapsed: self.collapsed,
         };
         (TickMark { bytes, zeros }, estimates)
-    }
-
-    /// Subtracts a tick that leaves the window (one returned earlier by `close_tick`).
-    pub fn expire(&mut self, bins: &TickBins) {
-        self.subtract_zeros(bins.zeros);
-        self.subtract_encoded(&bins.encoded);
-        self.release_if_empty();
     }
 
     /// Subtracts the oldest tick of `log` (written by `close_tick_into`).
@@ -320,14 +284,9 @@ impl WindowSketch {
         self.window_total = self.window_total.saturating_sub(u64::from(zeros));
     }
 
-    /// Adds the open tick's bins to the window and encodes them; returns bytes written.
-    fn encode_open(&mut self, push: &mut impl FnMut(&[u8])) -> u32 {
-        self.open_total = 0;
-        self.encode_open_ranked(push, &mut RankWalk::new(0, 0))
-    }
-
-    /// `encode_open`, also locating the tick's quantile ranks in `walk`.
-    fn encode_open_ranked(&mut self, push: &mut impl FnMut(&[u8]), walk: &mut RankWalk) -> u32 {
+    /// Adds the open tick's bins to the window and encodes them, locating the tick's
+    /// quantile ranks in `walk` on the way; returns the bytes written.
+    fn encode_open(&mut self, push: &mut impl FnMut(&[u8]), walk: &mut RankWalk) -> u32 {
         let Some((lo, hi)) = self.open_touched.take() else {
             return 0;
         };
@@ -694,13 +653,14 @@ mod tests {
         for (latency, count) in samples {
             sketch.add_n(&layout, latency, count);
         }
-        let bins = sketch.close_tick();
-        let decoded: Vec<u32> = decode_pairs(bins.encoded.iter().copied())
+        let mut log = TickLog::default();
+        let (mark, _) = sketch.close_tick_into(&layout, &mut log);
+        let decoded: Vec<u32> = decode_pairs(log.bytes.iter().copied())
             .map(|(_, c)| c)
             .collect();
         assert_eq!(decoded, [1, 5, 200, 70_000, 3]);
         assert_eq!(sketch.window_count(), 70_209);
-        sketch.expire(&bins);
+        sketch.expire_from(&mut log, mark);
         assert_eq!(sketch.window_count(), 0);
     }
 
@@ -712,9 +672,10 @@ mod tests {
             sketch.add(&layout, f64::from(i) * 0.001);
         }
         sketch.add(&layout, 0.0);
-        let bins = sketch.close_tick();
+        let mut log = TickLog::default();
+        let (mark, _) = sketch.close_tick_into(&layout, &mut log);
         assert_eq!(sketch.window_count(), 501);
-        sketch.expire(&bins);
+        sketch.expire_from(&mut log, mark);
         assert_eq!(sketch.window_count(), 0);
         assert_eq!(sketch.heap_bytes(), 0, "an empty window frees its arrays");
     }
@@ -729,7 +690,7 @@ mod tests {
             ours.add(&layout, latency);
             reference.add(latency);
         }
-        ours.close_tick();
+        ours.close_tick_into(&layout, &mut TickLog::default());
         let estimates = ours.quantiles(&layout, f64::INFINITY);
         for (q, value) in QUANTILES.iter().zip(estimates.values) {
             assert_eq!(value, reference.quantile(*q).ok().flatten(), "q = {q}");
@@ -742,7 +703,7 @@ mod tests {
         let mut sketch = WindowSketch::default();
         sketch.add(&layout, 1e-6);
         sketch.add_n(&layout, 100.0, 10);
-        sketch.close_tick();
+        sketch.close_tick_into(&layout, &mut TickLog::default());
         let estimates = sketch.quantiles(&layout, 100.0);
         assert!(estimates.collapsed);
         assert_eq!(estimates.samples, 11);
