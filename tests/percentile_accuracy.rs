@@ -25,6 +25,16 @@ fn monitor(settings: MonitorSettings) -> PerformanceMonitor {
 }
 
 /// The exact quantile: the sample of rank floor(q * (n - 1)), DDSketch's rank rule.
+/// The module's p50 as of the last tick.
+fn module_p50(monitor: &PerformanceMonitor) -> Percentile {
+    monitor
+        .module(MODULE)
+        .expect("module")
+        .statistics()
+        .percentiles
+        .p50
+}
+
 fn oracle(sorted: &[f64], q: f64) -> f64 {
     let rank = (q * (sorted.len() - 1) as f64).floor() as usize;
     sorted[rank]
@@ -335,12 +345,7 @@ fn low_confidence_returns_when_samples_leave_the_window() {
             .expect("valid record");
     }
     monitor.tick(T0 + 1.0);
-    let p50 = monitor
-        .module(MODULE)
-        .expect("module")
-        .statistics()
-        .percentiles
-        .p50;
+    let p50 = module_p50(&monitor);
     assert!(!p50.low_confidence, "30 samples >= min_samples 20");
     assert!((p50.value - 0.2).abs() <= 0.002);
     // Then five samples a tick for nine ticks (75 in the window), and quiet ticks
@@ -353,21 +358,11 @@ fn low_confidence_returns_when_samples_leave_the_window() {
         }
         monitor.tick(T0 + tick as f64 + 1.0);
     }
-    let p50 = monitor
-        .module(MODULE)
-        .expect("module")
-        .statistics()
-        .percentiles
-        .p50;
+    let p50 = module_p50(&monitor);
     assert_eq!(p50.samples, 75);
     monitor.tick(T0 + 11.0); // tick 0 (the 30 samples) leaves; 45 remain
     monitor.tick(T0 + 17.0); // ticks 1..=6 leave; 3 ticks (15 samples) remain
-    let p50 = monitor
-        .module(MODULE)
-        .expect("module")
-        .statistics()
-        .percentiles
-        .p50;
+    let p50 = module_p50(&monitor);
     assert_eq!(p50.samples, 15);
     assert!(p50.low_confidence, "15 samples < min_samples 20");
     assert!((p50.value - 0.3).abs() <= 0.003);
@@ -390,12 +385,7 @@ fn a_value_below_a_capped_range_flags_the_percentile_it_distorts() {
         .record(MODULE, 0.1, true, T0 + 0.5)
         .expect("valid record");
     monitor.tick(T0 + 1.0);
-    let p50 = monitor
-        .module(MODULE)
-        .expect("module")
-        .statistics()
-        .percentiles
-        .p50;
+    let p50 = module_p50(&monitor);
     let exact = 0.1; // rank floor(0.5 * (2 - 1)) = 0: the smaller sample
     let within = (p50.value - exact).abs() <= 0.01 * exact;
     assert!(
