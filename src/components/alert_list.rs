@@ -1,6 +1,8 @@
 //! The alert list: colour-coded by level, with lifecycle state, the value against its
 //! threshold (or the z-score), when it started and how long it lasted; filterable.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use crate::components::level_class;
@@ -112,6 +114,21 @@ pub fn AlertList(
             shown
         })
     });
+    // The texts that change while an alert lives, formatted once per tick for the
+    // shown alerts, so each item looks its own up instead of scanning every alert.
+    let live = Memo::new(move |_| {
+        alerts.with(|shown| {
+            shown
+                .iter()
+                .map(|a| {
+                    (
+                        a.id,
+                        (format::duration(a.duration_seconds), evidence_text(a)),
+                    )
+                })
+                .collect::<HashMap<u64, (String, String)>>()
+        })
+    });
     let set_level = move |ev: leptos::ev::Event| {
         let level = match event_target_value(&ev).as_str() {
             "warning" => Some(AlertLevel::Warning),
@@ -148,7 +165,7 @@ pub fn AlertList(
             </div>
             <ul class="alert-list" data-testid="alert-list">
                 <For each=move || alerts.get() key=|a| (a.id, a.state as u8, a.level) let:alert>
-                    <AlertItem alert=alert />
+                    <AlertItem alert=alert live=live />
                 </For>
             </ul>
             <Show when=move || alerts.with(Vec::is_empty)>
@@ -163,27 +180,14 @@ pub fn AlertList(
 fn AlertItem(
     /// The alert as of the snapshot it was listed from.
     alert: AlertSnapshot,
+    /// Duration and evidence texts of the shown alerts, by id, as of the latest tick.
+    live: Memo<HashMap<u64, (String, String)>>,
 ) -> impl IntoView {
-    let app = use_app();
     let id = alert.id;
-    // The duration of an active alert grows each tick; read it from the latest snapshot.
-    let duration = move || {
-        app.snapshot.with(|s| {
-            s.alerts
-                .iter()
-                .find(|a| a.id == id)
-                .map_or(String::new(), |a| format::duration(a.duration_seconds))
-        })
-    };
-    let evidence = move || {
-        app.snapshot.with(|s| {
-            s.alerts
-                .iter()
-                .find(|a| a.id == id)
-                .map(evidence_text)
-                .unwrap_or_default()
-        })
-    };
+    let duration =
+        move || live.with(|texts| texts.get(&id).map(|t| t.0.clone()).unwrap_or_default());
+    let evidence =
+        move || live.with(|texts| texts.get(&id).map(|t| t.1.clone()).unwrap_or_default());
     let level = level_class(alert.level);
     let state = state_name(alert.state);
     let source = match &alert.source {
