@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::monitor::simulate::Scenario;
 use crate::monitor::{MonitorConfig, MonitorSettings};
+use crate::sources::config::{SourceSettings, validate_sources};
 
 /// The whole config document, as written. Every field has a default.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -18,14 +19,16 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     /// The simulated modules (the default source).
     pub simulation: SimulationSettings,
+    /// Fetched sources: scrapes, JSON dashboards, event streams, probes, query APIs.
+    pub sources: Vec<SourceSettings>,
 }
 
 /// The simulator's part of the config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimulationSettings {
-    /// Run the simulator at all.
-    pub enabled: bool,
+    /// Run the simulator at all. Unset, it runs only when no `sources` are listed.
+    pub enabled: Option<bool>,
     /// Seed for a replayable run; a fresh one per page load when absent.
     pub seed: Option<u64>,
     /// Simulated seconds per wall-clock second (1 to 100); `?speed=N` overrides it.
@@ -37,7 +40,7 @@ pub struct SimulationSettings {
 impl Default for SimulationSettings {
     fn default() -> Self {
         SimulationSettings {
-            enabled: true,
+            enabled: None,
             seed: None,
             speed: 1.0,
             scenario: Scenario::default(),
@@ -98,6 +101,7 @@ impl AppConfig {
             )));
         }
         simulation.scenario.validate().map_err(problem)?;
+        validate_sources(&settings.sources).map_err(problem)?;
         Ok(AppConfig {
             settings,
             monitor,
@@ -111,6 +115,14 @@ impl AppConfig {
             Ok(config) => config,
             Err(problem) => unreachable!("the default settings are invalid: {problem}"),
         }
+    }
+
+    /// Whether the simulator runs: as set, or when no fetched source is listed.
+    pub fn simulated(&self) -> bool {
+        self.settings
+            .simulation
+            .enabled
+            .unwrap_or(self.settings.sources.is_empty())
     }
 
     /// The document as pretty JSON, for export and the config panel.

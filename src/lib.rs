@@ -23,5 +23,6 @@ pub mod pages;
 pub mod platform;
 #[cfg(feature = "app")]
 pub mod route;
+pub mod sources;
 #[cfg(feature = "app")]
 pub mod state;

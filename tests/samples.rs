@@ -252,3 +252,86 @@ fn invalid_module_names_are_refused_and_counted() {
     assert_eq!(snapshot.monitor.rejected_records, 10);
     assert_eq!(snapshot.summary.total_modules, 2);
 }
+
+#[test]
+fn reported_statistics_stand_for_the_window_until_a_window_passes_without_one() {
+    use redline::monitor::ReportedMetrics;
+    use redline::monitor::{DetectorSpec, MonitorConfig, MonitorSettings, PerformanceMonitor};
+    // The spec's rules, no anomaly detection.
+    let settings = MonitorSettings {
+        detector: DetectorSpec::None,
+        ..MonitorSettings::default()
+    };
+    let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));
+    let report = |p95: f64| Sample::Reported {
+        module: "legacy".to_owned(),
+        metrics: ReportedMetrics {
+            latency_mean: Some(0.2),
+            latency_p50: Some(0.15),
+            latency_p95: Some(p95),
+            latency_p99: Some(1.5),
+            requests_per_second: Some(40.0),
+            error_rate: Some(0.12),
+            total_requests: Some(5_000),
+            total_errors: Some(600),
+        },
+    };
+    for k in 0..10u32 {
+        monitor
+            .observe(&report(0.8), T0 + f64::from(k) + 0.5)
+            .expect("valid");
+        monitor.tick(T0 + f64::from(k) + 1.0);
+    }
+    let s = stats(&monitor, "legacy");
+    assert_eq!((s.requests_per_second, s.error_rate), (40.0, 0.12));
+    assert_eq!(s.percentiles.p95.value, 0.8);
+    assert_eq!(s.percentiles.p95.method, PercentileMethod::Reported);
+    assert!(!s.percentiles.p95.low_confidence);
+    assert_eq!((s.total_requests, s.total_errors), (5_000, 600));
+    // The spec's rules judge reported values like any others: p95 0.8 s is a warning,
+    // an error rate of 12 % critical.
+    let snapshot = monitor.snapshot(T0 + 10.0);
+    let firing: Vec<(&str, String)> = snapshot
+        .alerts
+        .iter()
+        .map(|a| (a.metric.as_str(), a.level.to_string()))
+        .collect();
+    assert!(
+        firing.contains(&("latency_p95", "warning".to_owned())),
+        "{firing:?}"
+    );
+    assert!(
+        firing.contains(&("error_rate", "critical".to_owned())),
+        "{firing:?}"
+    );
+    // Bad values are refused and counted; the last good report stays.
+    let mut bad = report(f64::NAN);
+    assert!(matches!(
+        monitor.observe(&bad, T0 + 10.5),
+        Err(RecordError::Reported {
+            metric: "latency_p95",
+            ..
+        })
+    ));
+    if let Sample::Reported { metrics, .. } = &mut bad {
+        metrics.latency_p95 = Some(0.8);
+        metrics.error_rate = Some(1.5);
+    }
+    assert!(monitor.observe(&bad, T0 + 10.5).is_err());
+    // A window with no report: the module has no data of its own, and its alerts
+    // resolve once `clear_for` has passed.
+    for second in 80..90 {
+        monitor.tick(T0 + f64::from(second));
+    }
+    let s = stats(&monitor, "legacy");
+    assert_eq!((s.requests_per_second, s.percentiles.p95.value), (0.0, 0.0));
+    let snapshot = monitor.snapshot(T0 + 89.0);
+    let left: Vec<&str> = snapshot
+        .alerts
+        .iter()
+        .filter(|a| a.state == redline::monitor::AlertState::Firing)
+        .map(|a| a.metric.as_str())
+        .collect();
+    // Only the spec's "requests_per_second < 10" still holds for a silent module.
+    assert_eq!(left, ["requests_per_second"]);
+}

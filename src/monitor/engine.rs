@@ -292,6 +292,17 @@ impl PerformanceMonitor {
                     }
                 }
             }
+            Sample::Reported { module, metrics } => {
+                if let Err(error) = metrics.validate() {
+                    self.status.rejected_records += 1;
+                    return Err(error);
+                }
+                let id = self.module_id(module, now)?;
+                let m = &mut self.modules[id.index()];
+                m.reported = Some(Box::new((*metrics, now)));
+                m.last_update = m.last_update.max(now);
+                Ok(id)
+            }
             Sample::Custom {
                 module,
                 name,
@@ -376,6 +387,16 @@ impl PerformanceMonitor {
                 window_ticks,
                 last_closed,
             );
+            if let Some(reported) = &module.reported {
+                let (metrics, at) = **reported;
+                let window_seconds = window_ticks as f64 * tick_seconds;
+                if now - at <= window_seconds {
+                    module.stats.apply_reported(&metrics, window_seconds);
+                } else {
+                    // A window without a report: the module shows what it has, or no data.
+                    module.reported = None;
+                }
+            }
             if !module.custom.is_empty() {
                 module
                     .custom

@@ -142,6 +142,9 @@ pub enum PercentileMethod {
     /// From histogram buckets: the true value lies in `[bucket_lower, bucket_upper]`;
     /// `value` is a linear interpolation inside that bucket.
     Buckets,
+    /// Given by the source (a JSON dashboard or a query API) as computed there; its
+    /// error bound is the source's own and unknown here.
+    Reported,
 }
 
 /// One percentile with the evidence behind it.
@@ -288,6 +291,54 @@ impl WindowStats {
             Builtin::LatencyMax => self.latency_max,
             Builtin::RequestsPerSecond => self.requests_per_second,
             Builtin::ErrorRate => self.error_rate,
+        }
+    }
+
+    /// Lays values another monitor computed over this window's own; a rate or
+    /// percentile reported by the source is taken as settled.
+    pub fn apply_reported(
+        &mut self,
+        reported: &crate::monitor::ReportedMetrics,
+        window_seconds: f64,
+    ) {
+        if let Some(rps) = reported.requests_per_second {
+            self.requests_per_second = rps;
+            self.window_requests = (rps * window_seconds).round() as u64;
+            self.covered_seconds = self.covered_seconds.max(window_seconds);
+            self.rate_settled = true;
+        }
+        if let Some(rate) = reported.error_rate {
+            self.error_rate = rate;
+            self.window_errors = (rate * self.window_requests as f64).round() as u64;
+        }
+        if let Some(mean) = reported.latency_mean {
+            self.latency_mean = mean;
+            self.latency_samples = self.latency_samples.max(self.window_requests).max(1);
+        }
+        let samples = self.window_requests.max(1);
+        for (value, percentile) in [
+            (reported.latency_p50, &mut self.percentiles.p50),
+            (reported.latency_p95, &mut self.percentiles.p95),
+            (reported.latency_p99, &mut self.percentiles.p99),
+        ] {
+            if let Some(value) = value {
+                *percentile = Percentile {
+                    value,
+                    samples,
+                    method: PercentileMethod::Reported,
+                    relative_error: None,
+                    bucket_lower: None,
+                    bucket_upper: None,
+                    low_confidence: false,
+                };
+                self.latency_max = self.latency_max.max(value);
+            }
+        }
+        if let Some(total) = reported.total_requests {
+            self.total_requests = self.total_requests.max(total);
+        }
+        if let Some(total) = reported.total_errors {
+            self.total_errors = self.total_errors.max(total);
         }
     }
 

@@ -78,6 +78,15 @@ pub enum Sample {
         /// Increase of the histogram's `_sum`, seconds.
         sum_increase_seconds: f64,
     },
+    /// Statistics computed elsewhere over the source's own window (a JSON dashboard in
+    /// the spec's format, or a query API): they stand for the module's window until a
+    /// window passes without a new report.
+    Reported {
+        /// Module name.
+        module: String,
+        /// The reported values.
+        metrics: ReportedMetrics,
+    },
     /// A custom metric value.
     Custom {
         /// Module name.
@@ -89,6 +98,58 @@ pub enum Sample {
         /// Increment (counter), level (gauge) or observation (distribution).
         value: f64,
     },
+}
+
+/// A module's statistics as another monitor computed them. Absent values are left to
+/// the module's own window.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportedMetrics {
+    /// Mean latency, seconds.
+    pub latency_mean: Option<f64>,
+    /// Median latency, seconds.
+    pub latency_p50: Option<f64>,
+    /// 95th percentile latency, seconds.
+    pub latency_p95: Option<f64>,
+    /// 99th percentile latency, seconds.
+    pub latency_p99: Option<f64>,
+    /// Requests per second.
+    pub requests_per_second: Option<f64>,
+    /// Errors ÷ requests, 0..1.
+    pub error_rate: Option<f64>,
+    /// Requests since the source started.
+    pub total_requests: Option<u64>,
+    /// Errors since the source started.
+    pub total_errors: Option<u64>,
+}
+
+impl ReportedMetrics {
+    /// Checks every value: finite and non-negative, an error rate within 0..1.
+    pub fn validate(&self) -> Result<(), RecordError> {
+        let values = [
+            ("latency_mean", self.latency_mean),
+            ("latency_p50", self.latency_p50),
+            ("latency_p95", self.latency_p95),
+            ("latency_p99", self.latency_p99),
+            ("requests_per_second", self.requests_per_second),
+            ("error_rate", self.error_rate),
+        ];
+        for (metric, value) in values {
+            if let Some(value) = value
+                && !(value.is_finite() && value >= 0.0)
+            {
+                return Err(RecordError::Reported { metric, value });
+            }
+        }
+        if let Some(rate) = self.error_rate
+            && rate > 1.0
+        {
+            return Err(RecordError::Reported {
+                metric: "error_rate",
+                value: rate,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Why a record or sample was refused. Each is counted in the snapshot's `monitor`.
@@ -123,6 +184,14 @@ pub enum RecordError {
         timestamp: f64,
         /// The window length.
         window_seconds: f64,
+    },
+    /// A reported statistic is NaN, infinite, negative, or an error rate above 1.
+    #[error("reported {metric} = {value} is invalid: send a finite number >= 0 (error_rate <= 1)")]
+    Reported {
+        /// The metric.
+        metric: &'static str,
+        /// The refused value.
+        value: f64,
     },
     /// No module has this id.
     #[error("no module has id {0}")]

@@ -44,6 +44,8 @@ pub struct ModuleMetrics {
     pub(crate) rule_indexes: Vec<u16>,
     pub(crate) alerts: Vec<(RuleKey, Alert)>,
     pub(crate) detectors: Vec<Option<Box<dyn Detector>>>,
+    /// The latest statistics a source reported for this module, and when.
+    pub(crate) reported: Option<Box<(super::ReportedMetrics, f64)>>,
 }
 
 impl ModuleMetrics {
@@ -65,6 +67,7 @@ impl ModuleMetrics {
             rule_indexes: Vec::new(),
             alerts: Vec::new(),
             detectors: Vec::new(),
+            reported: None,
         }
     }
 
@@ -176,6 +179,10 @@ impl ModuleMetrics {
         let MetricName::Builtin(builtin) = metric else {
             return self.metric_value(metric);
         };
+        if self.reported.is_some() {
+            // A reported module's values are its source's own window aggregates.
+            return self.metric_value(metric);
+        }
         Some(match builtin {
             Builtin::LatencyMean => (
                 tick.latency_mean,

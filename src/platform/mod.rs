@@ -2,6 +2,9 @@
 //! else in the crate touches web-sys directly, and every call here degrades to a
 //! clear error instead of panicking when the browser refuses.
 
+pub mod net;
+pub mod streams;
+
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -19,6 +22,19 @@ pub fn location_hash() -> String {
     window()
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default()
+}
+
+/// The document's base URL, against which relative URLs resolve.
+pub fn base_href() -> String {
+    window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_default()
+}
+
+/// A uniform random number in 0..1 (retry jitter; never used where replay matters).
+pub fn random_unit() -> f64 {
+    js_sys::Math::random()
 }
 
 /// A query parameter of the page URL, decoded.

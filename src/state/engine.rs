@@ -36,7 +36,8 @@ impl Engine {
         let mut problems = Vec::new();
         // The simulator starts a little in the past, so the page opens on a filled
         // window instead of an empty one: up to a window, within an event budget.
-        let backfill = if simulation.enabled {
+        let simulated = config.simulated();
+        let backfill = if simulated {
             backfill_seconds(
                 &simulation.scenario,
                 monitor.config().window_seconds(),
@@ -46,7 +47,7 @@ impl Engine {
             0.0
         };
         let start = wall_now - backfill;
-        let simulator = simulation.enabled.then(|| {
+        let simulator = simulated.then(|| {
             let mut simulator = Simulator::new(
                 simulation.scenario.clone(),
                 simulation.seed.unwrap_or(seed),
