@@ -15,6 +15,9 @@ WASM_BINDGEN_VERSION := 0.2.130
 BINARYEN_VERSION := 132.0.0
 # playwright-core drives Debian's Chromium for `make measure` (never its own browser).
 PLAYWRIGHT_VERSION := 1.64.1
+# Python packages of the test peers (tests/peers/), in the project's .venv.
+PEER_PACKAGES := prometheus_client==0.26.0 websockets==17.4
+VENV := $(CURDIR)/.venv
 TOOLS_DIR := $(CURDIR)/.tools
 CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -30,13 +33,13 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 E2E_SUB_ROOT := target/e2e/subpath-root
 
 .PHONY: help setup setup-app setup-target setup-trunk setup-wasm-bindgen setup-wasm-opt \
-	setup-chromium setup-playwright setup-fetch serve test fmt-check clippy test-native \
+	setup-chromium setup-playwright setup-peers setup-fetch serve test fmt-check clippy test-native \
 	test-wasm test-browser test-e2e build build-sub bench measure wasm-size
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: setup-app setup-chromium ## Install everything a fresh machine lacks (app toolchain and test browser)
+setup: setup-app setup-chromium setup-peers ## Install everything a fresh machine lacks (app toolchain and test browser)
 
 setup-app: setup-target setup-trunk setup-wasm-bindgen setup-wasm-opt setup-fetch ## Install what building and serving the app needs
 
@@ -102,6 +105,19 @@ setup-chromium: ## Debian's chromium and chromium-driver, for the browser tests
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
 	fi
 
+setup-peers: ## A Python venv in .venv with the test peers' packages (prometheus_client, websockets)
+	@if '$(VENV)/bin/python' -c 'import prometheus_client, websockets' 2>/dev/null \
+		&& [ "$$('$(VENV)/bin/pip' freeze 2>/dev/null | grep -cxF $(foreach p,$(PEER_PACKAGES),-e $(p)))" = $(words $(PEER_PACKAGES)) ]; then \
+		echo "setup: test peers' Python packages present in .venv"; \
+	else \
+		if ! python3 -m venv --help >/dev/null 2>&1; then \
+			$(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; \
+		fi; \
+		echo "setup: installing $(PEER_PACKAGES) into .venv"; \
+		python3 -m venv '$(VENV)'; \
+		'$(VENV)/bin/pip' install --quiet --disable-pip-version-check $(PEER_PACKAGES); \
+	fi
+
 setup-fetch: ## cargo fetch, so that the --offline builds find every crate
 	@cargo fetch --quiet
 
@@ -127,8 +143,8 @@ test-wasm: ## The library builds for wasm32-unknown-unknown, with the app and as
 test-browser: setup-app setup-chromium ## Component tests in headless Chromium (wasm-bindgen-test, tests/web.rs)
 	cargo test --target $(WASM_TARGET) --test web
 
-test-e2e: build build-sub setup-chromium ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/)
-	REDLINE_E2E_DIST='$(CURDIR)/dist' REDLINE_E2E_SUB_ROOT='$(CURDIR)/$(E2E_SUB_ROOT)' \
+test-e2e: build build-sub setup-chromium setup-peers ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
+	REDLINE_E2E_PYTHON='$(VENV)/bin/python' REDLINE_E2E_DIST='$(CURDIR)/dist' REDLINE_E2E_SUB_ROOT='$(CURDIR)/$(E2E_SUB_ROOT)' \
 		cargo test --test e2e -- --ignored --test-threads=1
 
 build: setup-app ## The release bundle in dist/

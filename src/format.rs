@@ -64,6 +64,42 @@ pub fn metric_value(metric: &str, value: f64) -> String {
     }
 }
 
+/// A percentile with how far it can be trusted: the sketch's error bound, the
+/// histogram bucket that holds it (the estimate inside it is an interpolation), or
+/// that the source reported it.
+pub fn percentile(p: &crate::monitor::Percentile) -> String {
+    use crate::monitor::metrics::PercentileMethod;
+    let value = latency(p.value);
+    let evidence = match p.method {
+        _ if p.samples == 0 => return "no data".to_owned(),
+        PercentileMethod::Sketch => {
+            format!("±{}", percent(p.relative_error.unwrap_or_default()))
+        }
+        PercentileMethod::Buckets => {
+            let lower = latency(p.bucket_lower.unwrap_or_default());
+            let upper = match p.bucket_upper {
+                Some(upper) if upper.is_finite() => latency(upper),
+                _ => "+Inf".to_owned(),
+            };
+            format!("in bucket {lower} – {upper}")
+        }
+        PercentileMethod::Reported => "as reported".to_owned(),
+    };
+    let thin = if p.low_confidence { ", few samples" } else { "" };
+    format!("{value} ({evidence}{thin})")
+}
+
+/// A byte count as `512 B`, `3.2 KiB` or `48.0 MiB`.
+pub fn bytes(count: f64) -> String {
+    if count >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", count / (1024.0 * 1024.0))
+    } else if count >= 1024.0 {
+        format!("{:.1} KiB", count / 1024.0)
+    } else {
+        format!("{count:.0} B")
+    }
+}
+
 /// A duration in seconds as `42 s`, `3 m 05 s` or `2 h 10 m`.
 pub fn duration(seconds: f64) -> String {
     if !seconds.is_finite() || seconds < 0.0 {

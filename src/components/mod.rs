@@ -4,6 +4,7 @@ pub mod alert_list;
 pub mod bottleneck_list;
 pub mod module_table;
 pub mod percentile_chart;
+pub mod source_list;
 pub mod sparkline;
 pub mod summary_bar;
 
@@ -11,6 +12,7 @@ pub use alert_list::AlertList;
 pub use bottleneck_list::BottleneckList;
 pub use module_table::ModuleTable;
 pub use percentile_chart::{ChartKind, MetricChart};
+pub use source_list::SourceList;
 pub use sparkline::Sparkline;
 pub use summary_bar::SummaryBar;
 

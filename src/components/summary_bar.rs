@@ -22,14 +22,32 @@ pub fn SummaryBar() -> impl IntoView {
         let (simulated, speed, problems) = app
             .engine
             .with_value(|e| (e.simulated(), e.speed(), e.problems().to_vec()));
+        let (fetched, failing) = app.sources.with(|sources| {
+            (
+                sources.len(),
+                sources.iter().filter(|s| s.is_failing()).count(),
+            )
+        });
+        let fetched = match (fetched, failing) {
+            (0, _) => None,
+            (n, 0) => Some(format!("{n} source{} ok", if n == 1 { "" } else { "s" })),
+            (n, k) => Some(format!("{k} of {n} source{} failing", if n == 1 { "" } else { "s" })),
+        };
+        let simulation = if simulated && speed > 1.0 {
+            Some(format!("simulated, {speed}× speed"))
+        } else if simulated {
+            Some("simulated".to_owned())
+        } else {
+            None
+        };
         let status = if !problems.is_empty() {
             format!("problem: {}", problems.join("; "))
-        } else if simulated && speed > 1.0 {
-            format!("simulated, {speed}× speed")
-        } else if simulated {
-            "simulated".to_owned()
         } else {
-            "no source".to_owned()
+            match (simulation, fetched) {
+                (Some(a), Some(b)) => format!("{a} + {b}"),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => "no source".to_owned(),
+            }
         };
         // Re-read each tick so problems show as they happen.
         snapshot.track();

@@ -41,6 +41,21 @@ pub enum ModuleSource {
     Host,
 }
 
+impl ModuleSource {
+    /// The name used in JSON and the UI.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleSource::Events => "events",
+            ModuleSource::Simulated => "simulated",
+            ModuleSource::Prometheus => "prometheus",
+            ModuleSource::Dashboard => "dashboard",
+            ModuleSource::Probe => "probe",
+            ModuleSource::Query => "query",
+            ModuleSource::Host => "host",
+        }
+    }
+}
+
 /// The health shown for a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

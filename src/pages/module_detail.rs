@@ -36,17 +36,17 @@ pub fn ModuleDetail(
                 s.modules.get(&module).map(|m| {
                     let p = &m.percentiles;
                     format!(
-                        "p50 {} · p95 {} · p99 {} · p99.9 {} · max {} · {} · {} errors · {} requests in {} (sketch error ±{})",
-                        format::latency(p.p50.value),
-                        format::latency(p.p95.value),
-                        format::latency(p.p99.value),
-                        format::latency(p.p999.value),
+                        "p50 {} · p95 {} · p99 {} · p99.9 {} · max {} · {} · {} errors · {} requests in {} · source {}",
+                        format::percentile(&p.p50),
+                        format::percentile(&p.p95),
+                        format::percentile(&p.p99),
+                        format::percentile(&p.p999),
                         format::latency(m.metrics.latency_max),
                         format::rate(m.metrics.requests_per_second),
                         format::percent(m.metrics.error_rate),
                         m.window.requests,
                         format::duration(m.window.seconds),
-                        format::percent(p.p95.relative_error.unwrap_or_default()),
+                        m.source.name(),
                     )
                 })
             })

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{AlertList, BottleneckList, ModuleTable};
+use crate::components::{AlertList, BottleneckList, ModuleTable, SourceList};
 
 /// The landing view.
 #[component]
@@ -11,6 +11,7 @@ pub fn Overview() -> impl IntoView {
         <div class="overview">
             <ModuleTable />
             <div class="side">
+                <SourceList />
                 <AlertList limit=50 />
                 <BottleneckList />
             </div>

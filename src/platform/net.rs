@@ -48,6 +48,8 @@ pub struct FetchReply {
     pub opaque: bool,
     /// The body, up to the cap.
     pub body: Vec<u8>,
+    /// The `Content-Type` header (empty when absent or hidden).
+    pub content_type: String,
     /// Milliseconds from the call to the end of the body, measured on the page.
     pub elapsed_ms: f64,
 }
@@ -183,7 +185,14 @@ pub async fn fetch(url: &str, options: &FetchOptions) -> Result<FetchReply, NetE
                 .map_err(|e| deadline.error(options.timeout_ms, &e))?;
         }
     }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     Ok(FetchReply {
+        content_type,
         status: response.status(),
         opaque,
         body,

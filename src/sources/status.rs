@@ -53,6 +53,9 @@ pub struct SourceStatus {
     pub last_duration_ms: Option<f64>,
     /// Seconds with no connection between a drop and the reconnect (streams).
     pub gap_seconds: f64,
+    /// Events refused so far as the event parser counted them (to report only new ones).
+    #[serde(skip)]
+    pub rejected_events: u64,
     /// A standing remark about what this source can and cannot see (e.g. opaque probes).
     pub note: Option<String>,
 }
@@ -77,6 +80,7 @@ impl SourceStatus {
             bytes: 0,
             last_duration_ms: None,
             gap_seconds: 0.0,
+            rejected_events: 0,
             note: None,
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod history;
+pub mod sources;
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use leptos::prelude::*;
 use crate::config::AppConfig;
 use crate::monitor::{AlertLevel, DashboardSnapshot};
 use crate::platform;
+use crate::sources::status::SourceStatus;
 use crate::route::Route;
 
 pub use engine::Engine;
@@ -34,6 +36,10 @@ pub struct AppState {
     pub route: RwSignal<Route>,
     /// The config in force.
     pub config: StoredValue<Arc<AppConfig>>,
+    /// Each fetched source's status, refreshed once per tick.
+    pub sources: RwSignal<Vec<SourceStatus>>,
+    /// The statuses the source tasks update.
+    source_tasks: StoredValue<Vec<sources::SharedStatus>, LocalStorage>,
 }
 
 impl AppState {
@@ -44,6 +50,7 @@ impl AppState {
         let engine = Engine::new(&config, wall_now, wall_now.to_bits(), speed);
         let snapshot = RwSignal::new(engine.snapshot());
         let tick_seconds = config.monitor.tick_seconds;
+        let source_settings = config.settings.sources.clone();
         let state = AppState {
             engine: StoredValue::new_local(engine),
             snapshot,
@@ -52,8 +59,15 @@ impl AppState {
             tick_costs: StoredValue::new(Vec::new()),
             route: RwSignal::new(Route::parse(&platform::location_hash())),
             config: StoredValue::new(Arc::new(config)),
+            sources: RwSignal::new(Vec::new()),
+            source_tasks: StoredValue::new_local(Vec::new()),
         };
         provide_context(state);
+        let alive = std::rc::Rc::new(std::cell::Cell::new(true));
+        let tasks = sources::start_all(&source_settings, state.engine, std::rc::Rc::clone(&alive));
+        state.source_tasks.set_value(tasks);
+        state.refresh_sources();
+        on_cleanup(move || alive.set(false));
         state.run_ticks(tick_seconds, speed);
         state
     }
@@ -84,6 +98,7 @@ impl AppState {
             return;
         }
         set_title_for(&snapshot);
+        self.refresh_sources();
         self.snapshot.set(snapshot);
         self.tick.update(|n| *n += 1);
         platform::performance_mark("redline-tick");
@@ -93,6 +108,21 @@ impl AppState {
             self.record_cost(platform::performance_now() - started)
         })
         .forget();
+    }
+
+    /// Copies the source tasks' statuses into the signal when they changed.
+    fn refresh_sources(self) {
+        let Some(current) = self.source_tasks.try_with_value(|tasks| {
+            tasks
+                .iter()
+                .map(|status| status.borrow().clone())
+                .collect::<Vec<_>>()
+        }) else {
+            return;
+        };
+        if self.sources.with_untracked(|shown| *shown != current) {
+            self.sources.set(current);
+        }
     }
 
     fn record_cost(self, cost_ms: f64) {

@@ -9,6 +9,8 @@
 
 mod browser;
 mod dashboard;
+mod peers;
+mod sources;
 mod static_server;
 
 use std::path::{Path, PathBuf};

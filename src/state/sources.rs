@@ -1,0 +1,525 @@
+//! The feeders: one task per configured source, fetching or listening through
+//! `platform`, parsing with `sources`, and recording into the engine's monitor.
+//! Each keeps its [`SourceStatus`]; a failing source backs off on its own timer and
+//! never holds up the tick or the other sources.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+
+use crate::monitor::{ModuleSource, PerformanceMonitor};
+use crate::platform::{self, net, streams};
+use crate::sources::config::{
+    PollSettings, ProbeSettings, QuerySettings, ScrapeSettings, SourceSettings, StreamSettings,
+};
+use crate::sources::status::{Backoff, SourceStatus};
+
+use super::Engine;
+
+/// A source's status, shared between its task and the view.
+pub type SharedStatus = Rc<RefCell<SourceStatus>>;
+
+/// Where a feeder records: the engine, and whether the dashboard is still mounted.
+#[derive(Clone)]
+struct Sink {
+    engine: StoredValue<Engine, LocalStorage>,
+    alive: Rc<Cell<bool>>,
+    status: SharedStatus,
+}
+
+impl Sink {
+    /// Runs `feed` on the monitor at the monitor's `now`; `None` once unmounted.
+    fn feed<T>(&self, feed: impl FnOnce(&mut PerformanceMonitor, f64) -> T) -> Option<T> {
+        self.engine.try_update_value(|engine| {
+            let now = engine.now(platform::now_seconds());
+            feed(engine.monitor_mut(), now)
+        })
+    }
+
+    fn alive(&self) -> bool {
+        self.alive.get()
+    }
+}
+
+/// Starts a task for every source; they stop when `alive` turns false.
+pub fn start_all(
+    sources: &[SourceSettings],
+    engine: StoredValue<Engine, LocalStorage>,
+    alive: Rc<Cell<bool>>,
+) -> Vec<SharedStatus> {
+    sources
+        .iter()
+        .map(|settings| {
+            let status = Rc::new(RefCell::new(SourceStatus::new(
+                settings.name(),
+                settings.kind(),
+                &settings.target(),
+            )));
+            let sink = Sink {
+                engine,
+                alive: Rc::clone(&alive),
+                status: Rc::clone(&status),
+            };
+            let settings = settings.clone();
+            leptos::task::spawn_local(async move {
+                match settings {
+                    SourceSettings::Prometheus(s) => scrape(s, sink).await,
+                    SourceSettings::Dashboard(s) => dashboard(s, sink).await,
+                    SourceSettings::Sse(s) => push(s, sink, PushKind::Sse).await,
+                    SourceSettings::Websocket(s) => push(s, sink, PushKind::WebSocket).await,
+                    SourceSettings::Ndjson(s) => ndjson(s, sink).await,
+                    SourceSettings::Probe(s) => probe(s, sink).await,
+                    SourceSettings::PrometheusQuery(s) => query(s, sink).await,
+                }
+            });
+            status
+        })
+        .collect()
+}
+
+async fn sleep_seconds(seconds: f64) {
+    TimeoutFuture::new((seconds * 1000.0).clamp(0.0, 3_600_000.0) as u32).await;
+}
+
+/// Polls: one `attempt` every `interval` seconds while it works, backing off (never
+/// faster than the interval) while it fails.
+async fn poll<F, Fut>(interval: f64, sink: &Sink, mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let backoff = Backoff::default();
+    let mut failures = 0u32;
+    while sink.alive() {
+        sink.status.borrow_mut().attempts += 1;
+        let outcome = attempt().await;
+        let now = platform::now_seconds();
+        let wait = match outcome {
+            Ok(()) => {
+                failures = 0;
+                sink.status.borrow_mut().succeeded(now);
+                interval
+            }
+            Err(reason) => {
+                failures = failures.saturating_add(1);
+                let wait = backoff
+                    .delay(failures, platform::random_unit())
+                    .max(interval);
+                sink.status.borrow_mut().failed(reason, now, now + wait);
+                wait
+            }
+        };
+        sleep_seconds(wait).await;
+    }
+}
+
+fn fetch_options(timeout_seconds: f64, max_bytes: usize) -> net::FetchOptions {
+    net::FetchOptions {
+        timeout_ms: (timeout_seconds * 1000.0) as u32,
+        max_bytes,
+        ..net::FetchOptions::default()
+    }
+}
+
+/// Fetches a body that must come with a 2xx status, as text.
+async fn fetch_ok(
+    url: &str,
+    options: &net::FetchOptions,
+    sink: &Sink,
+) -> Result<(String, String), String> {
+    let reply = net::fetch(url, options).await.map_err(|e| e.to_string())?;
+    {
+        let mut status = sink.status.borrow_mut();
+        status.bytes += reply.body.len() as u64;
+        status.last_duration_ms = Some(reply.elapsed_ms);
+    }
+    if !(200..300).contains(&reply.status) {
+        return Err(format!("HTTP {} from {url}", reply.status));
+    }
+    let text = String::from_utf8(reply.body)
+        .map_err(|e| format!("the response is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
+    Ok((text, reply.content_type))
+}
+
+async fn scrape(settings: ScrapeSettings, sink: Sink) {
+    use crate::sources::{Format, ModuleBy, Scrape, ScrapeConfig, ScrapeLimits, feed_samples};
+    let module = match &settings.module_label {
+        Some(label) => ModuleBy::Label(label.clone()),
+        None => ModuleBy::Fixed(
+            settings
+                .module
+                .clone()
+                .unwrap_or_else(|| settings.name.clone()),
+        ),
+    };
+    let mut config = ScrapeConfig::new(module);
+    config.requests_counter = Some(settings.requests_metric.clone()).filter(|m| !m.is_empty());
+    config.latency_histogram =
+        Some(settings.latency_histogram.clone()).filter(|m| !m.is_empty());
+    config.limits = ScrapeLimits {
+        max_response_bytes: settings.max_bytes,
+        max_series: settings.max_series,
+        max_modules: settings.max_modules,
+    };
+    if !settings.errors.trim().is_empty() {
+        // The config was validated, so the matcher parses.
+        match crate::sources::LabelMatcher::parse(&settings.errors) {
+            Ok(matcher) => config.error_matchers = vec![matcher],
+            Err(error) => {
+                let now = platform::now_seconds();
+                sink.status
+                    .borrow_mut()
+                    .failed(format!("errors selector: {error}"), now, f64::INFINITY);
+                return;
+            }
+        }
+    }
+    let scrape = RefCell::new(Scrape::new(config));
+    let mut options = fetch_options(settings.timeout_seconds, settings.max_bytes);
+    options.accept = Some(
+        "application/openmetrics-text;version=1.0.0;q=0.9,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    );
+    let url = settings.url.clone();
+    poll(settings.interval_seconds, &sink.clone(), || async {
+        let (text, content_type) = fetch_ok(&url, &options, &sink).await?;
+        let report = scrape
+            .borrow_mut()
+            .scrape(&text, Format::from_content_type(&content_type))
+            .map_err(|e| e.to_string())?;
+        let fed = sink
+            .feed(|monitor, now| feed_samples(monitor, &report.samples, ModuleSource::Prometheus, now))
+            .unwrap_or_default();
+        let mut status = sink.status.borrow_mut();
+        status.accepted += fed.accepted;
+        if let Some(error) = &fed.first_error {
+            status.reject(fed.refused, error.to_string());
+        }
+        for error in report.errors.iter().take(3) {
+            status.reject(1, error.to_string());
+        }
+        status.reject(report.errors.len().saturating_sub(3) as u64, "more parse errors");
+        status.note = Some(scrape_summary(scrape.borrow().stats()));
+        Ok(())
+    })
+    .await;
+}
+
+async fn dashboard(settings: PollSettings, sink: Sink) {
+    use crate::sources::dashboard::{DashboardFeed, parse_dashboard};
+    let options = fetch_options(settings.timeout_seconds, settings.max_bytes);
+    let feed = RefCell::new(DashboardFeed::new(settings.max_modules));
+    let url = settings.url.clone();
+    poll(settings.interval_seconds, &sink.clone(), || async {
+        let (text, _) = fetch_ok(&url, &options, &sink).await?;
+        let document = parse_dashboard(&text).map_err(|e| e.to_string())?;
+        let fed = sink
+            .feed(|monitor, now| feed.borrow_mut().feed(monitor, &document, now))
+            .unwrap_or_default();
+        let mut status = sink.status.borrow_mut();
+        status.accepted += fed.accepted;
+        for reason in &fed.problems {
+            status.reject(1, reason.clone());
+        }
+        Ok(())
+    })
+    .await;
+}
+
+#[derive(Clone, Copy)]
+enum PushKind {
+    Sse,
+    WebSocket,
+}
+
+/// Keeps an SSE or WebSocket stream open, reconnecting with backoff, and counts the
+/// seconds without a connection as the stream's gap.
+async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
+    use crate::sources::EventFeed;
+    let backoff = Backoff::default();
+    let feed = Rc::new(RefCell::new(EventFeed::new()));
+    let mut failures = 0u32;
+    let mut dropped_at: Option<f64> = None;
+    while sink.alive() {
+        sink.status.borrow_mut().attempts += 1;
+        let closed: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
+        let opened = Rc::new(Cell::new(false));
+        let on_signal = {
+            let sink = sink.clone();
+            let feed = Rc::clone(&feed);
+            let closed = Rc::clone(&closed);
+            let opened = Rc::clone(&opened);
+            let max_bytes = settings.max_message_bytes;
+            move |signal: streams::StreamSignal<'_>| match signal {
+                streams::StreamSignal::Open => {
+                    opened.set(true);
+                    let now = platform::now_seconds();
+                    let mut status = sink.status.borrow_mut();
+                    if let Some(at) = dropped_at {
+                        status.gap_seconds += now - at;
+                    }
+                    status.succeeded(now);
+                }
+                streams::StreamSignal::Message(text) => {
+                    take_message(&sink, &feed, text, max_bytes);
+                }
+                streams::StreamSignal::Binary(bytes) => match std::str::from_utf8(bytes) {
+                    Ok(text) => take_message(&sink, &feed, text, max_bytes),
+                    Err(_) => sink.status.borrow_mut().reject(1, "a binary message that is not UTF-8 JSON"),
+                },
+                streams::StreamSignal::Closed(reason) => {
+                    *closed.borrow_mut() = Some(reason);
+                }
+            }
+        };
+        let stream = match kind {
+            PushKind::Sse => streams::PushStream::server_sent_events(&settings.url, on_signal),
+            PushKind::WebSocket => streams::PushStream::websocket(&settings.url, on_signal),
+        };
+        let reason = match stream {
+            Ok(stream) => {
+                while sink.alive() && closed.borrow().is_none() {
+                    TimeoutFuture::new(200).await;
+                }
+                drop(stream);
+                closed.borrow_mut().take().unwrap_or_else(|| "stopped".to_owned())
+            }
+            Err(error) => format!("could not open the stream: {error}"),
+        };
+        if !sink.alive() {
+            return;
+        }
+        let now = platform::now_seconds();
+        dropped_at = Some(now);
+        failures = if opened.get() { 1 } else { failures.saturating_add(1) };
+        let wait = backoff.delay(failures, platform::random_unit());
+        sink.status.borrow_mut().failed(reason, now, now + wait);
+        sleep_seconds(wait).await;
+    }
+}
+
+fn take_message(sink: &Sink, feed: &RefCell<crate::sources::EventFeed>, text: &str, max_bytes: usize) {
+    let mut status = sink.status.borrow_mut();
+    status.bytes += text.len() as u64;
+    if text.len() > max_bytes {
+        status.reject(1, format!("a message over the {max_bytes}-byte cap"));
+        return;
+    }
+    drop(status);
+    let mut feed = feed.borrow_mut();
+    let result = sink.feed(|monitor, now| feed.feed(monitor, text, now));
+    let mut status = sink.status.borrow_mut();
+    if let Some(Err(error)) = result {
+        status.reject(1, error.to_string());
+    }
+    status.accepted = feed.stats().recorded;
+    let rejected = feed.stats().rejected.total();
+    if rejected > status.rejected_events {
+        let fresh = rejected - status.rejected_events;
+        status.rejected_events = rejected;
+        status.reject(fresh, rejects_summary(&feed.stats().rejected));
+    }
+}
+
+/// A scrape's running counters in a line.
+fn scrape_summary(stats: &crate::sources::ScrapeStats) -> String {
+    let mut parts = vec![format!(
+        "{} scrapes, {} samples parsed, {} used",
+        stats.scrapes, stats.samples_parsed, stats.samples_used
+    )];
+    for (count, what) in [
+        (stats.parse_errors, "malformed lines"),
+        (stats.resets, "counter resets"),
+        (stats.duplicates, "duplicate series"),
+        (stats.layout_changes, "bucket layout changes"),
+        (stats.rejected.not_finite, "NaN or infinite values"),
+        (stats.rejected.negative, "negative values"),
+        (stats.rejected.missing_module_label, "series without the module label"),
+        (stats.rejected.missing_inf, "histograms without +Inf"),
+        (stats.rejected.non_monotonic, "histograms whose buckets go down"),
+        (stats.rejected.series_cap, "series over max_series"),
+        (stats.rejected.module_cap, "series of modules over max_modules"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {what}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// Refused events by reason, in a line.
+fn rejects_summary(rejects: &crate::sources::events::EventRejects) -> String {
+    let parts: Vec<String> = [
+        (rejects.not_an_object, "not objects"),
+        (rejects.module, "bad module"),
+        (rejects.latency, "bad latency"),
+        (rejects.ok_flag, "bad ok"),
+        (rejects.timestamp, "bad timestamp"),
+        (rejects.operation, "bad operation"),
+        (rejects.stale, "older than the window"),
+        (rejects.refused, "refused by the monitor"),
+    ]
+    .iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, what)| format!("{count} {what}"))
+    .collect();
+    format!("events refused: {}", parts.join(", "))
+}
+
+/// Streams NDJSON over fetch; a stream that ends is fetched again after a backoff.
+async fn ndjson(settings: StreamSettings, sink: Sink) {
+    use crate::sources::{EventFeed, LineSplitter};
+    let backoff = Backoff::default();
+    let mut feed = EventFeed::new();
+    let mut failures = 0u32;
+    let options = net::FetchOptions {
+        timeout_ms: u32::MAX,
+        max_bytes: usize::MAX,
+        accept: Some("application/x-ndjson, application/json;q=0.9"),
+        ..net::FetchOptions::default()
+    };
+    while sink.alive() {
+        sink.status.borrow_mut().attempts += 1;
+        let mut splitter = LineSplitter::new(settings.max_message_bytes);
+        let opened = Cell::new(false);
+        let outcome = net::fetch_stream(
+            &settings.url,
+            &options,
+            |_| {
+                opened.set(true);
+                sink.status.borrow_mut().succeeded(platform::now_seconds());
+            },
+            |chunk| {
+                if !sink.alive() {
+                    return Err(net::NetError::Unavailable("the dashboard closed".into()));
+                }
+                sink.status.borrow_mut().bytes += chunk.len() as u64;
+                sink.feed(|monitor, now| feed.feed_ndjson(&mut splitter, monitor, chunk, now));
+                let mut status = sink.status.borrow_mut();
+                status.accepted = feed.stats().recorded;
+                Ok(())
+            },
+        )
+        .await;
+        if !sink.alive() {
+            return;
+        }
+        let reason = match outcome {
+            Ok(code) if (200..300).contains(&code) => "the stream ended".to_owned(),
+            Ok(code) => format!("HTTP {code} from {}", settings.url),
+            Err(error) => error.to_string(),
+        };
+        {
+            let mut status = sink.status.borrow_mut();
+            let rejected = feed.stats().rejected.total() + splitter.stats().overflowed;
+            if rejected > status.rejected_events {
+                let fresh = rejected - status.rejected_events;
+                status.rejected_events = rejected;
+                status.reject(fresh, rejects_summary(&feed.stats().rejected));
+            }
+        }
+        let now = platform::now_seconds();
+        failures = if opened.get() { 1 } else { failures.saturating_add(1) };
+        let wait = backoff.delay(failures, platform::random_unit());
+        sink.status.borrow_mut().failed(reason, now, now + wait);
+        sleep_seconds(wait).await;
+    }
+}
+
+async fn probe(settings: ProbeSettings, sink: Sink) {
+    use crate::sources::probe::{ProbeOutcome, ProbeResult, StatusRanges};
+    let timeout_ms = (settings.timeout_seconds * 1000.0) as u32;
+    let targets: Vec<(String, String, StatusRanges, bool)> = settings
+        .targets
+        .iter()
+        .filter_map(|t| {
+            StatusRanges::parse(&t.expect)
+                .ok()
+                .map(|ranges| (t.module.clone(), t.url.clone(), ranges, t.no_cors))
+        })
+        .collect();
+    if targets.iter().any(|t| t.3) {
+        sink.status.borrow_mut().note = Some(
+            "no-cors probes are opaque: they measure reachability and time, but the \
+             browser hides the HTTP status, so an error page counts as success"
+                .to_owned(),
+        );
+    }
+    poll(settings.interval_seconds, &sink.clone(), || async {
+        let mut failures = Vec::new();
+        for (module, url, ranges, opaque) in &targets {
+            let started = platform::performance_now();
+            let options = net::FetchOptions {
+                timeout_ms,
+                max_bytes: 0,
+                opaque: *opaque,
+                read_body: false,
+                ..net::FetchOptions::default()
+            };
+            let reply = net::fetch(url, &options).await;
+            let timing = net::resource_timing(url, started);
+            let result = match &reply {
+                Ok(reply) => ProbeResult::Response {
+                    status: (!reply.opaque).then_some(reply.status),
+                    measured_ms: reply.elapsed_ms,
+                    resource_ms: timing.map(|t| t.duration_ms),
+                },
+                Err(net::NetError::Timeout { .. }) => ProbeResult::Timeout {
+                    after_ms: f64::from(timeout_ms),
+                },
+                Err(error) => ProbeResult::NetworkError {
+                    message: error.to_string(),
+                    measured_ms: platform::performance_now() - started,
+                },
+            };
+            let outcome = ProbeOutcome::classify(&result, ranges);
+            let recorded = sink.feed(|monitor, now| {
+                let id = monitor.record(module, outcome.latency_seconds, outcome.ok, now)?;
+                monitor.set_source(id, ModuleSource::Probe);
+                Ok::<_, crate::monitor::RecordError>(())
+            });
+            let mut status = sink.status.borrow_mut();
+            match recorded {
+                Some(Ok(())) => status.accepted += 1,
+                Some(Err(error)) => status.reject(1, error.to_string()),
+                None => {}
+            }
+            if let Some(reason) = outcome.reason {
+                failures.push(format!("{module}: {reason}"));
+            }
+        }
+        // A probe that answers with an error is data, not a source failure; only when
+        // every target failed to answer does the source itself count as failing.
+        if !targets.is_empty() && failures.len() == targets.len() {
+            return Err(failures.join("; "));
+        }
+        Ok(())
+    })
+    .await;
+}
+
+async fn query(settings: QuerySettings, sink: Sink) {
+    use crate::sources::query::QueryFeed;
+    let options = fetch_options(settings.timeout_seconds, 16 << 20);
+    let feed = RefCell::new(QueryFeed::new(&settings));
+    poll(settings.interval_seconds, &sink.clone(), || async {
+        let urls = feed.borrow().instant_urls(platform::now_seconds());
+        let mut bodies = Vec::with_capacity(urls.len());
+        for url in &urls {
+            let (text, _) = fetch_ok(url, &options, &sink).await?;
+            bodies.push(text);
+        }
+        let fed = sink
+            .feed(|monitor, now| feed.borrow_mut().feed(monitor, &bodies, now))
+            .unwrap_or_default()
+            .map_err(|e| e.to_string())?;
+        let mut status = sink.status.borrow_mut();
+        status.accepted += fed.accepted;
+        for reason in &fed.problems {
+            status.reject(1, reason.clone());
+        }
+        Ok(())
+    })
+    .await;
+}

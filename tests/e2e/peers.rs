@@ -1,0 +1,119 @@
+//! The real peers of the sources tests, started on loopback by the test and ended by
+//! their PID when dropped: the Python test peers in `tests/peers/` (a
+//! `prometheus_client` service, and the streams peer with SSE, WebSocket, NDJSON, a
+//! JSON dashboard and probe endpoints), run with the venv `make setup-peers` makes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::browser::{E2eError, E2eResult, artifacts_dir};
+
+/// A peer process; killed (by its own PID) when dropped.
+pub struct Peer {
+    child: Child,
+    /// The ports it wrote to its port file.
+    pub ports: Vec<u16>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python() -> PathBuf {
+    std::env::var_os("REDLINE_E2E_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
+        PathBuf::from,
+    )
+}
+
+impl Peer {
+    /// Starts `tests/peers/{script}` with `--port-file` and waits (up to 20 s) for the
+    /// ports it listens on.
+    pub fn start(script: &str, args: &[&str]) -> E2eResult<Peer> {
+        let dir = artifacts_dir()?;
+        let port_file = dir.join(format!("{script}.{}.port", std::process::id()));
+        let _ = std::fs::remove_file(&port_file);
+        let log = std::fs::File::create(dir.join(format!("{script}.log")))
+            .map_err(|e| E2eError(format!("peer log: {e}")))?;
+        let script_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/peers")
+            .join(script);
+        let python = python();
+        let child = Command::new(&python)
+            .arg(&script_path)
+            .arg("--port-file")
+            .arg(&port_file)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| {
+                E2eError(format!(
+                    "could not start {} {}: {e} (run `make setup-peers`)",
+                    python.display(),
+                    script_path.display()
+                ))
+            })?;
+        let mut peer = Peer {
+            child,
+            ports: Vec::new(),
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                let ports: Vec<u16> = text
+                    .split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect();
+                if !ports.is_empty() {
+                    peer.ports = ports;
+                    return Ok(peer);
+                }
+            }
+            if let Ok(Some(status)) = peer.child.try_wait() {
+                return Err(E2eError(format!(
+                    "{script} exited with {status} before listening; see its log in {}",
+                    dir.display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(E2eError(format!("{script} did not listen within 20 s")))
+    }
+
+    /// `http://127.0.0.1:{port}{path}` for the peer's `index`-th port.
+    pub fn url(&self, index: usize, path: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}{path}",
+            self.ports.get(index).copied().unwrap_or(0)
+        )
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback, for driving the peers; returns the body.
+pub fn get(url: &str) -> E2eResult<String> {
+    use std::io::{Read, Write};
+    let fail = |what: String| E2eError(format!("GET {url}: {what}"));
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| fail("only http:// URLs".into()))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = std::net::TcpStream::connect(host).map_err(|e| fail(e.to_string()))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| fail(e.to_string()))?;
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").map_err(|e| fail(e.to_string()))?;
+    let mut reply = String::new();
+    stream
+        .read_to_string(&mut reply)
+        .map_err(|e| fail(e.to_string()))?;
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    if !head.starts_with("HTTP/1.0 2") && !head.starts_with("HTTP/1.1 2") {
+        return Err(fail(head.lines().next().unwrap_or_default().to_owned()));
+    }
+    Ok(body.to_owned())
+}

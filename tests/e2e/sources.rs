@@ -1,0 +1,232 @@
+//! Fetched sources against real peers: a `prometheus_client` service scraped through
+//! its `/metrics`, SSE, WebSocket and NDJSON event streams, a JSON dashboard in the
+//! spec's format, probes of fast, slow, failing, hanging and CORS-refusing endpoints,
+//! and broken and huge responses, all at once in one page.
+
+use std::time::Duration;
+
+use crate::browser::{E2eResult, ensure, wait_until};
+use crate::dashboard::{Dashboard, ModuleRow};
+use crate::peers::{Peer, get};
+use crate::{dist, ensure_no_page_errors, run};
+
+/// The streams peer's known events: latency 0.010 + (i % 100) ms steps, 5 % errors.
+const PEER_EVENTS: usize = 2000;
+
+fn peer_latency(i: usize) -> f64 {
+    0.010 + (i % 100) as f64 * 0.001
+}
+
+/// The exact `q` quantile of the peer's events, by DDSketch's rank rule (the value at
+/// rank floor(q × (n − 1)) of the sorted samples).
+fn exact_quantile(q: f64) -> f64 {
+    let mut values: Vec<f64> = (0..PEER_EVENTS).map(peer_latency).collect();
+    values.sort_by(f64::total_cmp);
+    values[(q * (values.len() - 1) as f64).floor() as usize]
+}
+
+/// A cell's number in base units: seconds for latencies, a ratio for percentages.
+fn number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (value, unit) = text.split_once(' ').unwrap_or((text, ""));
+    let value: f64 = value.trim_start_matches('<').parse().ok()?;
+    Some(match unit {
+        "µs" => value / 1e6,
+        "ms" => value / 1e3,
+        "%" => value / 100.0,
+        _ => value,
+    })
+}
+
+fn cell(row: &ModuleRow, pick: fn(&ModuleRow) -> &Option<String>) -> Option<f64> {
+    pick(row).as_deref().and_then(number)
+}
+
+fn config(service: &Peer, streams: &Peer) -> String {
+    let http = |path: &str| streams.url(0, path);
+    let ws = format!("ws://127.0.0.1:{}/", streams.ports.get(1).copied().unwrap_or(0));
+    serde_json::json!({
+        "sources": [
+            {"kind": "prometheus", "name": "service", "url": service.url(0, "/metrics"),
+             "module_label": "handler", "interval_seconds": 1},
+            {"kind": "sse", "name": "sse", "url": http("/events")},
+            {"kind": "websocket", "name": "ws", "url": ws},
+            {"kind": "ndjson", "name": "nd", "url": http("/ndjson")},
+            {"kind": "dashboard", "name": "legacy", "url": http("/dashboard.json"),
+             "interval_seconds": 1},
+            {"kind": "probe", "name": "probes", "interval_seconds": 1, "timeout_seconds": 1,
+             "targets": [
+                {"module": "probe_fast", "url": http("/probe/fast")},
+                {"module": "probe_slow", "url": http("/probe/slow")},
+                {"module": "probe_error", "url": http("/probe/error")},
+                {"module": "probe_hang", "url": http("/probe/hang")},
+                {"module": "probe_nocors", "url": http("/probe/nocors")},
+             ]},
+            {"kind": "prometheus", "name": "garbage", "url": http("/garbage"),
+             "interval_seconds": 1},
+            {"kind": "prometheus", "name": "huge", "url": http("/big"),
+             "interval_seconds": 2, "max_bytes": 1_048_576},
+        ]
+    })
+    .to_string()
+}
+
+async fn row(dashboard: &Dashboard<'_>, module: &str) -> E2eResult<Option<ModuleRow>> {
+    Ok(dashboard
+        .module_rows()
+        .await?
+        .into_iter()
+        .find(|row| row.module.as_deref() == Some(module)))
+}
+
+/// Waits for `module`'s row to satisfy `check`, returning it.
+async fn wait_row(
+    dashboard: &Dashboard<'_>,
+    module: &str,
+    what: &str,
+    check: impl Fn(&ModuleRow) -> bool,
+) -> E2eResult<ModuleRow> {
+    wait_until(&format!("{module}: {what}"), Duration::from_secs(30), async || {
+        Ok(row(dashboard, module).await?.filter(|r| check(r)))
+    })
+    .await
+}
+
+async fn source_state(dashboard: &Dashboard<'_>, name: &str) -> E2eResult<(String, String)> {
+    let selector = format!("[data-testid=source-row][data-source=\"{name}\"]");
+    let state = dashboard
+        .attribute(&selector, "data-state")
+        .await?
+        .unwrap_or_default();
+    let text = dashboard.text(&selector).await?.unwrap_or_default();
+    Ok((state, text))
+}
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the release bundles and the test peers; run `make test-e2e`"]
+async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
+    let service = Peer::start("instrumented_app.py", &[])?;
+    let streams = Peer::start("streams_peer.py", &["--lifetime", "300"])?;
+    let config = config(&service, &streams);
+    let root = dist()?;
+    let overlay: &[(&str, &[u8])] = &[("/redline.json", config.as_bytes())];
+    run("sources", &root, overlay, async |browser, server| {
+        let dashboard = Dashboard::new(browser);
+        dashboard.open(&server.url("/")).await?;
+
+        // The first scrape sets the counters' baseline; traffic after it is counted.
+        wait_until("the first scrape", Duration::from_secs(30), async || {
+            let (state, _) = source_state(&dashboard, "service").await?;
+            Ok((state == "ok").then_some(()))
+        })
+        .await?;
+        get(&service.url(0, "/drive?handler=/api&latency=0.05&status=200&count=180"))?;
+        get(&service.url(0, "/drive?handler=/api&latency=0.3&status=500&count=20"))?;
+
+        // Scraped: 10 % errors; the p95 lies in the (0.25 s, 0.5 s] bucket.
+        let api = wait_row(&dashboard, "/api", "10 % errors from the scrape", |r| {
+            cell(r, |r| &r.error_rate).is_some_and(|e| (e - 0.10).abs() < 0.005)
+        })
+        .await?;
+        println!("scraped /api: {api:?}");
+        let p95 = cell(&api, |r| &r.p95).unwrap_or_default();
+        ensure((0.25..=0.5).contains(&p95), || {
+            format!("the scraped p95 {p95} s is outside its bucket (0.25 s, 0.5 s]")
+        })?;
+
+        // Event streams: exact percentiles within the sketch's 1 % (plus display rounding).
+        for module in ["sse_api", "ws_api", "ndjson_api"] {
+            let row = wait_row(&dashboard, module, "all 2000 events with 5 % errors", |r| {
+                cell(r, |r| &r.error_rate).is_some_and(|e| (e - 0.05).abs() < 0.0005)
+            })
+            .await?;
+            for (name, q, shown) in [
+                ("p50", 0.50, cell(&row, |r| &r.p50)),
+                ("p95", 0.95, cell(&row, |r| &r.p95)),
+                ("p99", 0.99, cell(&row, |r| &r.p99)),
+            ] {
+                let exact = exact_quantile(q);
+                let shown = shown.unwrap_or(f64::NAN);
+                // 1 % sketch bound, plus half a unit of the one-decimal ms display.
+                let bound = exact * 0.01 + 0.000_05;
+                ensure((shown - exact).abs() <= bound, || {
+                    format!("{module} {name}: shown {shown} s, exact {exact} s (bound {bound})")
+                })?;
+            }
+            println!("{module}: {row:?}");
+        }
+
+        // The spec's JSON dashboard: its reported values and the alert they raise.
+        let billing = wait_row(&dashboard, "legacy_billing", "reported values", |r| {
+            cell(r, |r| &r.error_rate).is_some_and(|e| (e - 0.15).abs() < 0.005)
+        })
+        .await?;
+        ensure(cell(&billing, |r| &r.p95) == Some(0.08), || {
+            format!("legacy_billing p95 should read 80 ms as reported: {billing:?}")
+        })?;
+        wait_until("a critical error-rate alert for legacy_billing", Duration::from_secs(30), async || {
+            let alerts = dashboard.alerts().await?;
+            Ok(alerts.into_iter().find(|a| {
+                a.text.contains("legacy_billing") && a.level.as_deref() == Some("critical")
+            }))
+        })
+        .await?;
+
+        // Probes: answers are fast or slow; errors, hangs and CORS refusals are errors.
+        let fast = wait_row(&dashboard, "probe_fast", "a success", |r| {
+            cell(r, |r| &r.error_rate) == Some(0.0)
+        })
+        .await?;
+        let slow = wait_row(&dashboard, "probe_slow", "timed successes", |r| {
+            cell(r, |r| &r.p50).is_some_and(|p| p >= 0.29)
+        })
+        .await?;
+        println!("probes: {fast:?} {slow:?}");
+        for module in ["probe_error", "probe_hang", "probe_nocors"] {
+            wait_row(&dashboard, module, "100 % errors", |r| {
+                cell(r, |r| &r.error_rate) == Some(1.0)
+            })
+            .await?;
+        }
+
+        // Broken and huge responses: the source says what is wrong; the rest go on.
+        let (state, text) = wait_until("the garbage source failing", Duration::from_secs(30), async || {
+            let (state, text) = source_state(&dashboard, "garbage").await?;
+            Ok((state == "failing" || text.contains("line")).then_some((state, text)))
+        })
+        .await?;
+        println!("garbage source: {state} {text:?}");
+        ensure(text.contains("line"), || {
+            format!("the garbage source's status does not say where the page broke: {text:?}")
+        })?;
+        let (_, text) = wait_until("the huge source failing", Duration::from_secs(30), async || {
+            let (state, text) = source_state(&dashboard, "huge").await?;
+            Ok((state == "failing").then_some(((), text)))
+        })
+        .await?;
+        println!("huge source: {text:?}");
+        ensure(text.contains("larger than"), || {
+            format!("the huge source's status does not name the size cap: {text:?}")
+        })?;
+        let (state, _) = source_state(&dashboard, "sse").await?;
+        ensure(state == "ok", || format!("the SSE source is {state}, not ok"))?;
+
+        browser.screenshot("sources").await?;
+        dashboard.go_to_hash("#/modules/%2Fapi").await?;
+        let detail = wait_until("the /api detail with its bucket", Duration::from_secs(20), async || {
+            Ok(dashboard
+                .text("[data-testid=detail-line]")
+                .await?
+                .filter(|t| t.contains("in bucket")))
+        })
+        .await?;
+        println!("/api detail: {detail}");
+        ensure(detail.contains("250 ms – 500 ms"), || {
+            format!("the detail does not show the p95's bucket bounds: {detail}")
+        })?;
+        browser.screenshot("scraped-detail").await?;
+        ensure_no_page_errors(browser).await?;
+        Ok(())
+    })
+    .await
+}
