@@ -85,7 +85,11 @@ pub fn percentile(p: &crate::monitor::Percentile) -> String {
         }
         PercentileMethod::Reported => "as reported".to_owned(),
     };
-    let thin = if p.low_confidence { ", few samples" } else { "" };
+    let thin = if p.low_confidence {
+        ", few samples"
+    } else {
+        ""
+    };
     format!("{value} ({evidence}{thin})")
 }
 

@@ -2,7 +2,9 @@
 //! running in the browser as WebAssembly.
 //!
 //! [`monitor`] is the pure core: windows, percentiles, anomalies, alerts, bottlenecks
-//! and the dashboard snapshot. [`app`] is the Leptos dashboard built on it; [`state`]
+//! and the dashboard snapshot. [`sources`] holds the pure parsers that turn fetched
+//! bytes (Prometheus exposition, query API responses, JSON dashboards, event
+//! messages, probe results) into its events and samples. [`app`] is the Leptos dashboard built on it; [`state`]
 //! holds its signals, [`components`] and [`pages`] its views, [`platform`] the browser
 //! glue.
 

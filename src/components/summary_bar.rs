@@ -31,7 +31,10 @@ pub fn SummaryBar() -> impl IntoView {
         let fetched = match (fetched, failing) {
             (0, _) => None,
             (n, 0) => Some(format!("{n} source{} ok", if n == 1 { "" } else { "s" })),
-            (n, k) => Some(format!("{k} of {n} source{} failing", if n == 1 { "" } else { "s" })),
+            (n, k) => Some(format!(
+                "{k} of {n} source{} failing",
+                if n == 1 { "" } else { "s" }
+            )),
         };
         let simulation = if simulated && speed > 1.0 {
             Some(format!("simulated, {speed}× speed"))

@@ -100,6 +100,18 @@ pub enum Sample {
     },
 }
 
+impl Sample {
+    /// The module the sample is for.
+    pub fn module(&self) -> &str {
+        match self {
+            Sample::Counts { module, .. }
+            | Sample::Histogram { module, .. }
+            | Sample::Reported { module, .. }
+            | Sample::Custom { module, .. } => module,
+        }
+    }
+}
+
 /// A module's statistics as another monitor computed them. Absent values are left to
 /// the module's own window.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]

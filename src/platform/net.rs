@@ -14,7 +14,8 @@ use super::describe;
 /// How to fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchOptions {
-    /// Give up after this long (the whole request, body included).
+    /// Give up after this long (the whole request, body included); 0 waits forever
+    /// (streams).
     pub timeout_ms: u32,
     /// Stop reading past this many body bytes.
     pub max_bytes: usize,
@@ -95,7 +96,7 @@ impl std::fmt::Display for NetError {
 struct Deadline {
     controller: web_sys::AbortController,
     expired: Rc<Cell<bool>>,
-    _timer: Timeout,
+    _timer: Option<Timeout>,
 }
 
 impl Deadline {
@@ -103,14 +104,15 @@ impl Deadline {
         let controller =
             web_sys::AbortController::new().map_err(|e| NetError::Unavailable(describe(&e)))?;
         let expired = Rc::new(Cell::new(false));
-        let timer = {
+        // setTimeout takes at most 2^31 - 1 ms; longer is as good as forever.
+        let timer = (1..=i32::MAX as u32).contains(&timeout_ms).then(|| {
             let controller = controller.clone();
             let expired = Rc::clone(&expired);
             Timeout::new(timeout_ms, move || {
                 expired.set(true);
                 controller.abort();
             })
-        };
+        });
         Ok(Deadline {
             controller,
             expired,

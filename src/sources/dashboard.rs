@@ -172,7 +172,11 @@ fn reported(module: &SpecModule) -> (ReportedMetrics, Vec<String>) {
         match raw.as_ref().and_then(serde_json::Value::as_f64) {
             Some(v) if v.is_finite() && v >= 0.0 && (name != "error_rate" || v <= 1.0) => Some(v),
             _ => {
-                problems.push(format!("{name} = {} skipped", raw.as_ref().map_or("NaN/null".to_owned(), |v| v.to_string())));
+                problems.push(format!(
+                    "{name} = {} skipped",
+                    raw.as_ref()
+                        .map_or("NaN/null".to_owned(), |v| v.to_string())
+                ));
                 None
             }
         }
@@ -184,8 +188,14 @@ fn reported(module: &SpecModule) -> (ReportedMetrics, Vec<String>) {
         latency_p99: value("latency_p99"),
         requests_per_second: value("requests_per_second"),
         error_rate: value("error_rate"),
-        total_requests: module.total_requests.as_ref().and_then(serde_json::Value::as_u64),
-        total_errors: module.total_errors.as_ref().and_then(serde_json::Value::as_u64),
+        total_requests: module
+            .total_requests
+            .as_ref()
+            .and_then(serde_json::Value::as_u64),
+        total_errors: module
+            .total_errors
+            .as_ref()
+            .and_then(serde_json::Value::as_u64),
     };
     (metrics, problems)
 }
@@ -231,10 +241,19 @@ mod tests {
         }
         monitor.tick(1_700_000_001.0);
         let auth = monitor.module("auth").expect("auth").statistics();
-        assert_eq!((auth.percentiles.p95.value, auth.requests_per_second), (0.75, 42.0));
-        assert_eq!(monitor.module("auth").map(|m| m.source()), Some(ModuleSource::Dashboard));
+        assert_eq!(
+            (auth.percentiles.p95.value, auth.requests_per_second),
+            (0.75, 42.0)
+        );
+        assert_eq!(
+            monitor.module("auth").map(|m| m.source()),
+            Some(ModuleSource::Dashboard)
+        );
         let billing = monitor.module("billing").expect("billing").statistics();
-        assert_eq!((billing.percentiles.p95.value, billing.requests_per_second), (0.08, 12.5));
+        assert_eq!(
+            (billing.percentiles.p95.value, billing.requests_per_second),
+            (0.08, 12.5)
+        );
     }
 
     #[test]

@@ -1,5 +1,66 @@
-//! The fetched sources: pure parsers from bytes to monitor events or samples, their
-//! config, and the status each reports. No I/O here: `platform` fetches, `state` feeds.
+//! Pure parsers from bytes to monitor events and samples: Prometheus exposition and
+//! its scrape state, the query API, the spec's JSON dashboards, event messages and
+//! probe results.
+//!
+//! Nothing here does I/O, reads a clock or names web-sys: the feeders in `platform/`
+//! fetch the bytes and pass `now` (Unix seconds) in. Every parser takes any input
+//! without panicking; what it cannot use it counts by reason.
 
 pub mod config;
+pub mod dashboard;
+pub mod events;
+pub mod matcher;
+pub mod ndjson;
+pub mod probe;
+pub mod prometheus;
+pub mod query;
+pub mod scrape;
 pub mod status;
+
+use crate::monitor::{ModuleSource, PerformanceMonitor, RecordError, Sample};
+
+pub use events::{Event, EventFeed, EventReject, EventStats, MessageError, parse_message};
+pub use matcher::{LabelMatcher, MatchOp, MatcherError};
+pub use ndjson::{LineSplitter, SplitStats};
+pub use prometheus::{Format, ParseError, ParseErrorKind};
+pub use scrape::{ModuleBy, Scrape, ScrapeConfig, ScrapeError, ScrapeLimits, ScrapeStats};
+
+/// What the monitor did with a batch of samples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedReport {
+    /// Samples the monitor took.
+    pub accepted: u64,
+    /// Samples it refused (each also counted in its snapshot's `monitor` block).
+    pub refused: u64,
+    /// The first refusal, for the source's status.
+    pub first_error: Option<RecordError>,
+}
+
+impl FeedReport {
+    fn note(&mut self, result: Result<(), RecordError>) {
+        match result {
+            Ok(()) => self.accepted += 1,
+            Err(error) => {
+                self.refused += 1;
+                self.first_error.get_or_insert(error);
+            }
+        }
+    }
+}
+
+/// Feeds samples to the monitor at `now`, labelling each module with its source.
+pub fn feed_samples(
+    monitor: &mut PerformanceMonitor,
+    samples: &[Sample],
+    source: ModuleSource,
+    now: f64,
+) -> FeedReport {
+    let mut report = FeedReport::default();
+    for sample in samples {
+        let result = monitor.observe(sample, now).map(|id| {
+            monitor.set_source(id, source);
+        });
+        report.note(result);
+    }
+    report
+}

@@ -16,7 +16,9 @@ impl StatusRanges {
 
     /// Whether `status` is expected.
     pub fn contains(&self, status: u16) -> bool {
-        self.0.iter().any(|(low, high)| (*low..=*high).contains(&status))
+        self.0
+            .iter()
+            .any(|(low, high)| (*low..=*high).contains(&status))
     }
 }
 
@@ -61,7 +63,13 @@ pub struct ProbeOutcome {
 impl ProbeOutcome {
     /// Judges a probe against the expected statuses.
     pub fn classify(result: &ProbeResult, expected: &StatusRanges) -> ProbeOutcome {
-        let seconds = |ms: f64| if ms.is_finite() { ms.max(0.0) / 1e3 } else { 0.0 };
+        let seconds = |ms: f64| {
+            if ms.is_finite() {
+                ms.max(0.0) / 1e3
+            } else {
+                0.0
+            }
+        };
         match result {
             ProbeResult::Response {
                 status,
@@ -122,7 +130,10 @@ mod tests {
         assert_eq!((ok.ok, ok.latency_seconds), (true, 0.08));
         let failing = ProbeOutcome::classify(&answer(Some(503), None), &expected);
         assert_eq!((failing.ok, failing.latency_seconds), (false, 0.12));
-        assert_eq!(failing.reason.as_deref(), Some("HTTP 503, not an expected status"));
+        assert_eq!(
+            failing.reason.as_deref(),
+            Some("HTTP 503, not an expected status")
+        );
         let opaque = ProbeOutcome::classify(&answer(None, Some(0.0)), &expected);
         assert_eq!((opaque.ok, opaque.latency_seconds), (true, 0.12));
         let late = ProbeOutcome::classify(&ProbeResult::Timeout { after_ms: 5000.0 }, &expected);

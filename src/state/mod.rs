@@ -13,8 +13,8 @@ use leptos::prelude::*;
 use crate::config::AppConfig;
 use crate::monitor::{AlertLevel, DashboardSnapshot};
 use crate::platform;
-use crate::sources::status::SourceStatus;
 use crate::route::Route;
+use crate::sources::status::SourceStatus;
 
 pub use engine::Engine;
 
@@ -63,11 +63,11 @@ impl AppState {
             source_tasks: StoredValue::new_local(Vec::new()),
         };
         provide_context(state);
-        let alive = std::rc::Rc::new(std::cell::Cell::new(true));
-        let tasks = sources::start_all(&source_settings, state.engine, std::rc::Rc::clone(&alive));
+        let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let tasks = sources::start_all(&source_settings, state.engine, Arc::clone(&alive));
         state.source_tasks.set_value(tasks);
         state.refresh_sources();
-        on_cleanup(move || alive.set(false));
+        on_cleanup(move || alive.store(false, std::sync::atomic::Ordering::Relaxed));
         state.run_ticks(tick_seconds, speed);
         state
     }

@@ -5,6 +5,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
@@ -25,7 +27,7 @@ pub type SharedStatus = Rc<RefCell<SourceStatus>>;
 #[derive(Clone)]
 struct Sink {
     engine: StoredValue<Engine, LocalStorage>,
-    alive: Rc<Cell<bool>>,
+    alive: Arc<AtomicBool>,
     status: SharedStatus,
 }
 
@@ -39,7 +41,7 @@ impl Sink {
     }
 
     fn alive(&self) -> bool {
-        self.alive.get()
+        self.alive.load(Ordering::Relaxed)
     }
 }
 
@@ -47,7 +49,7 @@ impl Sink {
 pub fn start_all(
     sources: &[SourceSettings],
     engine: StoredValue<Engine, LocalStorage>,
-    alive: Rc<Cell<bool>>,
+    alive: Arc<AtomicBool>,
 ) -> Vec<SharedStatus> {
     sources
         .iter()
@@ -59,7 +61,7 @@ pub fn start_all(
             )));
             let sink = Sink {
                 engine,
-                alive: Rc::clone(&alive),
+                alive: Arc::clone(&alive),
                 status: Rc::clone(&status),
             };
             let settings = settings.clone();
@@ -138,8 +140,12 @@ async fn fetch_ok(
     if !(200..300).contains(&reply.status) {
         return Err(format!("HTTP {} from {url}", reply.status));
     }
-    let text = String::from_utf8(reply.body)
-        .map_err(|e| format!("the response is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
+    let text = String::from_utf8(reply.body).map_err(|e| {
+        format!(
+            "the response is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     Ok((text, reply.content_type))
 }
 
@@ -156,8 +162,7 @@ async fn scrape(settings: ScrapeSettings, sink: Sink) {
     };
     let mut config = ScrapeConfig::new(module);
     config.requests_counter = Some(settings.requests_metric.clone()).filter(|m| !m.is_empty());
-    config.latency_histogram =
-        Some(settings.latency_histogram.clone()).filter(|m| !m.is_empty());
+    config.latency_histogram = Some(settings.latency_histogram.clone()).filter(|m| !m.is_empty());
     config.limits = ScrapeLimits {
         max_response_bytes: settings.max_bytes,
         max_series: settings.max_series,
@@ -169,9 +174,11 @@ async fn scrape(settings: ScrapeSettings, sink: Sink) {
             Ok(matcher) => config.error_matchers = vec![matcher],
             Err(error) => {
                 let now = platform::now_seconds();
-                sink.status
-                    .borrow_mut()
-                    .failed(format!("errors selector: {error}"), now, f64::INFINITY);
+                sink.status.borrow_mut().failed(
+                    format!("errors selector: {error}"),
+                    now,
+                    f64::INFINITY,
+                );
                 return;
             }
         }
@@ -189,7 +196,9 @@ async fn scrape(settings: ScrapeSettings, sink: Sink) {
             .scrape(&text, Format::from_content_type(&content_type))
             .map_err(|e| e.to_string())?;
         let fed = sink
-            .feed(|monitor, now| feed_samples(monitor, &report.samples, ModuleSource::Prometheus, now))
+            .feed(|monitor, now| {
+                feed_samples(monitor, &report.samples, ModuleSource::Prometheus, now)
+            })
             .unwrap_or_default();
         let mut status = sink.status.borrow_mut();
         status.accepted += fed.accepted;
@@ -199,7 +208,10 @@ async fn scrape(settings: ScrapeSettings, sink: Sink) {
         for error in report.errors.iter().take(3) {
             status.reject(1, error.to_string());
         }
-        status.reject(report.errors.len().saturating_sub(3) as u64, "more parse errors");
+        status.reject(
+            report.errors.len().saturating_sub(3) as u64,
+            "more parse errors",
+        );
         status.note = Some(scrape_summary(scrape.borrow().stats()));
         Ok(())
     })
@@ -266,7 +278,10 @@ async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
                 }
                 streams::StreamSignal::Binary(bytes) => match std::str::from_utf8(bytes) {
                     Ok(text) => take_message(&sink, &feed, text, max_bytes),
-                    Err(_) => sink.status.borrow_mut().reject(1, "a binary message that is not UTF-8 JSON"),
+                    Err(_) => sink
+                        .status
+                        .borrow_mut()
+                        .reject(1, "a binary message that is not UTF-8 JSON"),
                 },
                 streams::StreamSignal::Closed(reason) => {
                     *closed.borrow_mut() = Some(reason);
@@ -283,7 +298,10 @@ async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
                     TimeoutFuture::new(200).await;
                 }
                 drop(stream);
-                closed.borrow_mut().take().unwrap_or_else(|| "stopped".to_owned())
+                closed
+                    .borrow_mut()
+                    .take()
+                    .unwrap_or_else(|| "stopped".to_owned())
             }
             Err(error) => format!("could not open the stream: {error}"),
         };
@@ -292,14 +310,23 @@ async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
         }
         let now = platform::now_seconds();
         dropped_at = Some(now);
-        failures = if opened.get() { 1 } else { failures.saturating_add(1) };
+        failures = if opened.get() {
+            1
+        } else {
+            failures.saturating_add(1)
+        };
         let wait = backoff.delay(failures, platform::random_unit());
         sink.status.borrow_mut().failed(reason, now, now + wait);
         sleep_seconds(wait).await;
     }
 }
 
-fn take_message(sink: &Sink, feed: &RefCell<crate::sources::EventFeed>, text: &str, max_bytes: usize) {
+fn take_message(
+    sink: &Sink,
+    feed: &RefCell<crate::sources::EventFeed>,
+    text: &str,
+    max_bytes: usize,
+) {
     let mut status = sink.status.borrow_mut();
     status.bytes += text.len() as u64;
     if text.len() > max_bytes {
@@ -335,11 +362,20 @@ fn scrape_summary(stats: &crate::sources::ScrapeStats) -> String {
         (stats.layout_changes, "bucket layout changes"),
         (stats.rejected.not_finite, "NaN or infinite values"),
         (stats.rejected.negative, "negative values"),
-        (stats.rejected.missing_module_label, "series without the module label"),
+        (
+            stats.rejected.missing_module_label,
+            "series without the module label",
+        ),
         (stats.rejected.missing_inf, "histograms without +Inf"),
-        (stats.rejected.non_monotonic, "histograms whose buckets go down"),
+        (
+            stats.rejected.non_monotonic,
+            "histograms whose buckets go down",
+        ),
         (stats.rejected.series_cap, "series over max_series"),
-        (stats.rejected.module_cap, "series of modules over max_modules"),
+        (
+            stats.rejected.module_cap,
+            "series of modules over max_modules",
+        ),
     ] {
         if count > 0 {
             parts.push(format!("{count} {what}"));
@@ -374,7 +410,7 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
     let mut feed = EventFeed::new();
     let mut failures = 0u32;
     let options = net::FetchOptions {
-        timeout_ms: u32::MAX,
+        timeout_ms: 0,
         max_bytes: usize::MAX,
         accept: Some("application/x-ndjson, application/json;q=0.9"),
         ..net::FetchOptions::default()
@@ -420,7 +456,11 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
             }
         }
         let now = platform::now_seconds();
-        failures = if opened.get() { 1 } else { failures.saturating_add(1) };
+        failures = if opened.get() {
+            1
+        } else {
+            failures.saturating_add(1)
+        };
         let wait = backoff.delay(failures, platform::random_unit());
         sink.status.borrow_mut().failed(reason, now, now + wait);
         sleep_seconds(wait).await;
@@ -512,7 +552,7 @@ async fn query(settings: QuerySettings, sink: Sink) {
         }
         let fed = sink
             .feed(|monitor, now| feed.borrow_mut().feed(monitor, &bodies, now))
-            .unwrap_or_default()
+            .unwrap_or_else(|| Ok(Default::default()))
             .map_err(|e| e.to_string())?;
         let mut status = sink.status.borrow_mut();
         status.accepted += fed.accepted;

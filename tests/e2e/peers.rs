@@ -106,7 +106,8 @@ pub fn get(url: &str) -> E2eResult<String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| fail(e.to_string()))?;
-    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").map_err(|e| fail(e.to_string()))?;
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")
+        .map_err(|e| fail(e.to_string()))?;
     let mut reply = String::new();
     stream
         .read_to_string(&mut reply)

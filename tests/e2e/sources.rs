@@ -44,7 +44,10 @@ fn cell(row: &ModuleRow, pick: fn(&ModuleRow) -> &Option<String>) -> Option<f64>
 
 fn config(service: &Peer, streams: &Peer) -> String {
     let http = |path: &str| streams.url(0, path);
-    let ws = format!("ws://127.0.0.1:{}/", streams.ports.get(1).copied().unwrap_or(0));
+    let ws = format!(
+        "ws://127.0.0.1:{}/",
+        streams.ports.get(1).copied().unwrap_or(0)
+    );
     serde_json::json!({
         "sources": [
             {"kind": "prometheus", "name": "service", "url": service.url(0, "/metrics"),
@@ -86,9 +89,11 @@ async fn wait_row(
     what: &str,
     check: impl Fn(&ModuleRow) -> bool,
 ) -> E2eResult<ModuleRow> {
-    wait_until(&format!("{module}: {what}"), Duration::from_secs(30), async || {
-        Ok(row(dashboard, module).await?.filter(|r| check(r)))
-    })
+    wait_until(
+        &format!("{module}: {what}"),
+        Duration::from_secs(30),
+        async || Ok(row(dashboard, module).await?.filter(|r| check(r))),
+    )
     .await
 }
 
@@ -164,12 +169,16 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
         ensure(cell(&billing, |r| &r.p95) == Some(0.08), || {
             format!("legacy_billing p95 should read 80 ms as reported: {billing:?}")
         })?;
-        wait_until("a critical error-rate alert for legacy_billing", Duration::from_secs(30), async || {
-            let alerts = dashboard.alerts().await?;
-            Ok(alerts.into_iter().find(|a| {
-                a.text.contains("legacy_billing") && a.level.as_deref() == Some("critical")
-            }))
-        })
+        wait_until(
+            "a critical error-rate alert for legacy_billing",
+            Duration::from_secs(30),
+            async || {
+                let alerts = dashboard.alerts().await?;
+                Ok(alerts.into_iter().find(|a| {
+                    a.text.contains("legacy_billing") && a.level.as_deref() == Some("critical")
+                }))
+            },
+        )
         .await?;
 
         // Probes: answers are fast or slow; errors, hangs and CORS refusals are errors.
@@ -190,35 +199,49 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
         }
 
         // Broken and huge responses: the source says what is wrong; the rest go on.
-        let (state, text) = wait_until("the garbage source failing", Duration::from_secs(30), async || {
-            let (state, text) = source_state(&dashboard, "garbage").await?;
-            Ok((state == "failing" || text.contains("line")).then_some((state, text)))
-        })
+        let (state, text) = wait_until(
+            "the garbage source failing",
+            Duration::from_secs(30),
+            async || {
+                let (state, text) = source_state(&dashboard, "garbage").await?;
+                Ok((state == "failing" || text.contains("line")).then_some((state, text)))
+            },
+        )
         .await?;
         println!("garbage source: {state} {text:?}");
         ensure(text.contains("line"), || {
             format!("the garbage source's status does not say where the page broke: {text:?}")
         })?;
-        let (_, text) = wait_until("the huge source failing", Duration::from_secs(30), async || {
-            let (state, text) = source_state(&dashboard, "huge").await?;
-            Ok((state == "failing").then_some(((), text)))
-        })
+        let (_, text) = wait_until(
+            "the huge source failing",
+            Duration::from_secs(30),
+            async || {
+                let (state, text) = source_state(&dashboard, "huge").await?;
+                Ok((state == "failing").then_some(((), text)))
+            },
+        )
         .await?;
         println!("huge source: {text:?}");
         ensure(text.contains("larger than"), || {
             format!("the huge source's status does not name the size cap: {text:?}")
         })?;
         let (state, _) = source_state(&dashboard, "sse").await?;
-        ensure(state == "ok", || format!("the SSE source is {state}, not ok"))?;
+        ensure(state == "ok", || {
+            format!("the SSE source is {state}, not ok")
+        })?;
 
         browser.screenshot("sources").await?;
         dashboard.go_to_hash("#/modules/%2Fapi").await?;
-        let detail = wait_until("the /api detail with its bucket", Duration::from_secs(20), async || {
-            Ok(dashboard
-                .text("[data-testid=detail-line]")
-                .await?
-                .filter(|t| t.contains("in bucket")))
-        })
+        let detail = wait_until(
+            "the /api detail with its bucket",
+            Duration::from_secs(20),
+            async || {
+                Ok(dashboard
+                    .text("[data-testid=detail-line]")
+                    .await?
+                    .filter(|t| t.contains("in bucket")))
+            },
+        )
         .await?;
         println!("/api detail: {detail}");
         ensure(detail.contains("250 ms – 500 ms"), || {
