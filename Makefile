@@ -33,13 +33,13 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 E2E_SUB_ROOT := target/e2e/subpath-root
 
 .PHONY: help setup setup-app setup-target setup-trunk setup-wasm-bindgen setup-wasm-opt \
-	setup-chromium setup-playwright setup-peers setup-fetch serve test fmt-check clippy test-native \
+	setup-chromium setup-playwright setup-peers setup-prometheus setup-fetch serve test fmt-check clippy test-native \
 	test-wasm test-browser test-e2e build build-sub bench measure wasm-size
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: setup-app setup-chromium setup-peers ## Install everything a fresh machine lacks (app toolchain and test browser)
+setup: setup-app setup-chromium setup-peers setup-prometheus ## Install everything a fresh machine lacks (app toolchain and test browser)
 
 setup-app: setup-target setup-trunk setup-wasm-bindgen setup-wasm-opt setup-fetch ## Install what building and serving the app needs
 
@@ -118,6 +118,14 @@ setup-peers: ## A Python venv in .venv with the test peers' packages (prometheus
 		'$(VENV)/bin/pip' install --quiet --disable-pip-version-check $(PEER_PACKAGES); \
 	fi
 
+setup-prometheus: ## Debian's prometheus (and promtool), a real peer of the sources tests
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null; then \
+		echo "setup: prometheus present"; \
+	else \
+		echo "setup: installing Debian's prometheus"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; \
+	fi
+
 setup-fetch: ## cargo fetch, so that the --offline builds find every crate
 	@cargo fetch --quiet
 
@@ -143,7 +151,7 @@ test-wasm: ## The library builds for wasm32-unknown-unknown, with the app and as
 test-browser: setup-app setup-chromium ## Component tests in headless Chromium (wasm-bindgen-test, tests/web.rs)
 	cargo test --target $(WASM_TARGET) --test web
 
-test-e2e: build build-sub setup-chromium setup-peers ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
+test-e2e: build build-sub setup-chromium setup-peers setup-prometheus ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
 	REDLINE_E2E_PYTHON='$(VENV)/bin/python' REDLINE_E2E_DIST='$(CURDIR)/dist' REDLINE_E2E_SUB_ROOT='$(CURDIR)/$(E2E_SUB_ROOT)' \
 		cargo test --test e2e -- --ignored --test-threads=1
 

@@ -332,6 +332,7 @@ impl WindowStats {
                     low_confidence: false,
                 };
                 self.latency_max = self.latency_max.max(value);
+                self.latency_samples = self.latency_samples.max(samples);
             }
         }
         if let Some(total) = reported.total_requests {

@@ -200,6 +200,8 @@ pub struct QuerySettings {
     pub error_rate_query: String,
     /// PromQL for p50, p95 and p99 latency (seconds); `{q}` is replaced by the quantile.
     pub quantile_query: String,
+    /// PromQL for the mean latency (seconds), for the share of time spent.
+    pub mean_query: String,
     /// Most modules this source may create.
     pub max_modules: usize,
 }
@@ -218,6 +220,9 @@ impl Default for QuerySettings {
                 .to_owned(),
             quantile_query: "histogram_quantile({q}, sum by ({label}, le) \
                  (rate(http_request_duration_seconds_bucket[1m])))"
+                .to_owned(),
+            mean_query: "sum by ({label}) (rate(http_request_duration_seconds_sum[1m])) \
+                 / sum by ({label}) (rate(http_request_duration_seconds_count[1m]))"
                 .to_owned(),
             max_modules: 1_000,
         }

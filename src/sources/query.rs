@@ -95,7 +95,7 @@ pub fn parse_vector(
     Ok((values, skipped))
 }
 
-/// The queries of one round, in order: rate, error ratio, p50, p95, p99.
+/// The queries of one round, in order: rate, error ratio, mean, p50, p95, p99.
 const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
 
 /// Asks a query API for every module's statistics each round.
@@ -122,7 +122,11 @@ impl QueryFeed {
     pub fn new(settings: &QuerySettings) -> QueryFeed {
         let label = settings.module_label.trim().to_owned();
         let fill = |query: &str| query.replace("{label}", &label);
-        let mut queries = vec![fill(&settings.rate_query), fill(&settings.error_rate_query)];
+        let mut queries = vec![
+            fill(&settings.rate_query),
+            fill(&settings.error_rate_query),
+            fill(&settings.mean_query),
+        ];
         queries.extend(
             QUANTILES
                 .iter()
@@ -187,9 +191,10 @@ impl QueryFeed {
             let metrics = ReportedMetrics {
                 requests_per_second: column(0, module),
                 error_rate: column(1, module).map(|r| r.clamp(0.0, 1.0)),
-                latency_p50: column(2, module),
-                latency_p95: column(3, module),
-                latency_p99: column(4, module),
+                latency_mean: column(2, module),
+                latency_p50: column(3, module),
+                latency_p95: column(4, module),
+                latency_p99: column(5, module),
                 ..ReportedMetrics::default()
             };
             let sample = Sample::Reported {
@@ -270,13 +275,10 @@ mod tests {
         };
         let feed = QueryFeed::new(&settings);
         let urls = feed.instant_urls(100.0);
-        assert_eq!(urls.len(), 5);
+        assert_eq!(urls.len(), 6);
         assert!(urls[0].starts_with("http://prom:9090/api/v1/query?query=sum%20by%20%28job%29"));
-        assert!(
-            urls[3].contains("histogram_quantile%280.95%2C"),
-            "{}",
-            urls[3]
-        );
+        assert!(urls[2].contains("duration_seconds_sum"), "{}", urls[2]);
+        assert!(urls[4].contains("quantile%280.95%2C"), "{}", urls[4]);
         assert!(urls[0].ends_with("&time=100.000"));
     }
 
@@ -295,6 +297,7 @@ mod tests {
         let bodies = [
             vector(&[("api", "120"), ("db", "30")]),
             vector(&[("api", "0.01"), ("db", "0.2")]),
+            vector(&[("api", "0.05"), ("db", "0.02")]),
             vector(&[("api", "0.02"), ("db", "0.01")]),
             vector(&[("api", "0.4"), ("db", "0.05")]),
             vector(&[("api", "0.9"), ("db", "0.08")]),
@@ -317,6 +320,13 @@ mod tests {
         assert_eq!(api.source(), ModuleSource::Query);
         let stats = api.statistics();
         assert_eq!((stats.requests_per_second, stats.error_rate), (120.0, 0.01));
-        assert_eq!(stats.percentiles.p95.value, 0.4);
+        assert_eq!(
+            (stats.percentiles.p95.value, stats.latency_mean),
+            (0.4, 0.05)
+        );
+        assert!(
+            stats.latency_samples > 0,
+            "reported percentiles count as latency data"
+        );
     }
 }

@@ -37,7 +37,18 @@ async fn run(
     overlay: &[(&str, &[u8])],
     steps: impl AsyncFnOnce(&Browser, &StaticServer) -> E2eResult<()>,
 ) -> E2eResult<()> {
-    let server = StaticServer::start(root, overlay)?;
+    run_proxying(test_name, root, overlay, &[], steps).await
+}
+
+/// As `run`, with the server forwarding path prefixes to other loopback servers.
+async fn run_proxying(
+    test_name: &str,
+    root: &Path,
+    overlay: &[(&str, &[u8])],
+    proxies: &[(&str, String)],
+    steps: impl AsyncFnOnce(&Browser, &StaticServer) -> E2eResult<()>,
+) -> E2eResult<()> {
+    let server = StaticServer::start(root, overlay, proxies)?;
     let browser = Browser::launch(test_name).await?;
     let outcome = match tokio::time::timeout(TEST_BUDGET, steps(&browser, &server)).await {
         Ok(outcome) => outcome,

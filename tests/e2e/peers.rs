@@ -94,6 +94,70 @@ impl Peer {
     }
 }
 
+/// A free loopback port (bound and released; good enough for a test's own peers).
+fn free_port() -> E2eResult<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| E2eError(format!("no free port: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| E2eError(format!("no free port: {e}")))
+}
+
+impl Peer {
+    /// Starts Debian's `prometheus` on a free loopback port, scraping `targets`
+    /// (`host:port`) every second, with CORS open to any origin, and waits until it
+    /// is ready. Its data lives in a fresh folder under the artifacts.
+    pub fn prometheus(targets: &[String]) -> E2eResult<Peer> {
+        let dir = artifacts_dir()?.join(format!("prometheus-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| E2eError(format!("{}: {e}", dir.display())))?;
+        let port = free_port()?;
+        let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+        let config = format!(
+            "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\n\
+             scrape_configs:\n  - job_name: app\n    static_configs: [{{ targets: [{}] }}]\n",
+            targets.join(", ")
+        );
+        let config_path = dir.join("prometheus.yml");
+        std::fs::write(&config_path, config)
+            .map_err(|e| E2eError(format!("prometheus.yml: {e}")))?;
+        let log = std::fs::File::create(dir.join("prometheus.log"))
+            .map_err(|e| E2eError(format!("prometheus log: {e}")))?;
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.cors.origin=.*")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| {
+                E2eError(format!(
+                    "could not start prometheus: {e} (run `make setup-prometheus`)"
+                ))
+            })?;
+        let peer = Peer {
+            child,
+            ports: vec![port],
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if get(&peer.url(0, "/-/ready")).is_ok() {
+                return Ok(peer);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(E2eError(format!(
+            "prometheus was not ready within 30 s; see {}",
+            dir.join("prometheus.log").display()
+        )))
+    }
+}
+
 /// A plain HTTP/1.0 GET on loopback, for driving the peers; returns the body.
 pub fn get(url: &str) -> E2eResult<String> {
     use std::io::{Read, Write};

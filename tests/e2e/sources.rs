@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::browser::{E2eResult, ensure, wait_until};
 use crate::dashboard::{Dashboard, ModuleRow};
 use crate::peers::{Peer, get};
-use crate::{dist, ensure_no_page_errors, run};
+use crate::{dist, ensure_no_page_errors, run, run_proxying};
 
 /// The streams peer's known events: latency 0.010 + (i % 100) ms steps, 5 % errors.
 const PEER_EVENTS: usize = 2000;
@@ -251,5 +251,101 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
         ensure_no_page_errors(browser).await?;
         Ok(())
     })
+    .await
+}
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the release bundles, the test peers and prometheus; run `make test-e2e`"]
+async fn prometheus_as_a_target_and_as_a_query_api() -> E2eResult<()> {
+    let service = Peer::start("instrumented_app.py", &[])?;
+    let app_target = format!("127.0.0.1:{}", service.ports.first().copied().unwrap_or(0));
+    let prometheus = Peer::prometheus(&[app_target])?;
+    let config = serde_json::json!({
+        "sources": [
+            // Prometheus's own exposition, its HTTP handlers as modules. Prometheus sends
+            // no CORS headers on /metrics, so the page reads it from its own origin,
+            // through the test server, as a reverse proxy would serve it.
+            {"kind": "prometheus", "name": "prometheus-self", "url": "prometheus/metrics",
+             "interval_seconds": 1, "module_label": "handler",
+             "requests_metric": "prometheus_http_requests_total",
+             "latency_histogram": "prometheus_http_request_duration_seconds"},
+            // The query API over what Prometheus scraped from the service.
+            {"kind": "prometheus_query", "name": "fleet", "url": prometheus.url(0, ""),
+             "interval_seconds": 1, "module_label": "handler"},
+        ]
+    })
+    .to_string();
+    // Known traffic, spread over the first seconds so that rate() has samples: /api
+    // at 50 ms with 10 % errors, /slow at 800 ms.
+    let drive = {
+        let base = service.url(0, "");
+        move || -> E2eResult<()> {
+            get(&format!(
+                "{base}/drive?handler=/api&latency=0.05&status=200&count=90"
+            ))?;
+            get(&format!(
+                "{base}/drive?handler=/api&latency=0.05&status=500&count=10"
+            ))?;
+            get(&format!(
+                "{base}/drive?handler=/slow&latency=0.8&status=200&count=10"
+            ))?;
+            Ok(())
+        }
+    };
+    drive()?;
+    let root = dist()?;
+    let overlay: &[(&str, &[u8])] = &[("/redline.json", config.as_bytes())];
+    let proxies = [("/prometheus/", prometheus.url(0, ""))];
+    run_proxying(
+        "prometheus",
+        &root,
+        overlay,
+        &proxies,
+        async |browser, server| {
+            let dashboard = Dashboard::new(browser);
+            dashboard.open(&server.url("/")).await?;
+            let api = wait_until(
+                "/api from the query API with 10 % errors",
+                Duration::from_secs(60),
+                async || {
+                    drive()?;
+                    Ok(row(&dashboard, "/api").await?.filter(|r| {
+                        cell(r, |r| &r.error_rate).is_some_and(|e| (e - 0.10).abs() < 0.02)
+                            && cell(r, |r| &r.p95).is_some()
+                    }))
+                },
+            )
+            .await?;
+            println!("/api from the query API: {api:?}");
+            // histogram_quantile interpolates inside the (25 ms, 50 ms] bucket.
+            let p95 = cell(&api, |r| &r.p95).unwrap_or_default();
+            ensure((0.025..=0.05).contains(&p95), || {
+                format!("/api p95 {p95} s is outside the (25 ms, 50 ms] bucket")
+            })?;
+            let slow = wait_row(&dashboard, "/slow", "a p95 over 500 ms", |r| {
+                cell(r, |r| &r.p95).is_some_and(|p| (0.5..=1.0).contains(&p))
+            })
+            .await?;
+            println!("/slow from the query API: {slow:?}");
+            // Prometheus's own handlers, scraped from its /metrics.
+            let own = wait_row(
+                &dashboard,
+                "/api/v1/query",
+                "Prometheus's query handler, scraped",
+                |r| cell(r, |r| &r.rps).is_some_and(|rps| rps > 0.0),
+            )
+            .await?;
+            println!("Prometheus's own /api/v1/query: {own:?}");
+            for name in ["prometheus-self", "fleet"] {
+                let (state, text) = source_state(&dashboard, name).await?;
+                ensure(state == "ok", || {
+                    format!("source {name} is {state}: {text}")
+                })?;
+            }
+            browser.screenshot("prometheus").await?;
+            ensure_no_page_errors(browser).await?;
+            Ok(())
+        },
+    )
     .await
 }

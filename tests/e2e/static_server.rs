@@ -29,13 +29,23 @@ pub struct StaticServer {
 struct Site {
     root: PathBuf,
     overlay: HashMap<String, Vec<u8>>,
+    /// URL path prefixes answered from another loopback server (`http://host:port`):
+    /// the page reaches that server from its own origin, as behind a reverse proxy.
+    proxies: Vec<(String, String)>,
     requested_paths: Arc<Mutex<Vec<String>>>,
 }
 
 impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a free port. `overlay` maps URL paths (such as
     /// `/broken.json`) to contents served instead of, or besides, the folder's files.
-    pub fn start(root: &Path, overlay: &[(&str, &[u8])]) -> io::Result<StaticServer> {
+    /// It answers paths under each `(prefix, upstream)` from `upstream`
+    /// (an `http://127.0.0.1:port` base) with the rest of the path, passing the status,
+    /// content type and body through.
+    pub fn start(
+        root: &Path,
+        overlay: &[(&str, &[u8])],
+        proxies: &[(&str, String)],
+    ) -> io::Result<StaticServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -45,6 +55,10 @@ impl StaticServer {
             overlay: overlay
                 .iter()
                 .map(|(path, body)| ((*path).to_owned(), body.to_vec()))
+                .collect(),
+            proxies: proxies
+                .iter()
+                .map(|(prefix, upstream)| ((*prefix).to_owned(), upstream.clone()))
                 .collect(),
             requested_paths: Arc::clone(&requested_paths),
         });
@@ -108,16 +122,24 @@ impl Site {
         if let Ok(mut paths) = self.requested_paths.lock() {
             paths.push(path.clone());
         }
-        let response = match method {
-            "GET" | "HEAD" => self.lookup(&path),
+        let proxied = self.proxies.iter().find_map(|(prefix, upstream)| {
+            target
+                .strip_prefix(prefix.as_str())
+                .map(|rest| format!("{upstream}/{}", rest.trim_start_matches('/')))
+        });
+        let response = match (method, proxied) {
+            ("GET" | "HEAD", Some(url)) => forward(&url),
+            ("GET" | "HEAD", None) => self
+                .lookup(&path)
+                .map(|(content_type, body)| (200, content_type.to_owned(), body)),
             _ => Err((405, "Method Not Allowed")),
         };
         let (status, reason, content_type, body) = match response {
-            Ok((content_type, body)) => (200, "OK", content_type, body),
+            Ok((status, content_type, body)) => (status, "OK", content_type, body),
             Err((status, reason)) => (
                 status,
                 reason,
-                "text/plain; charset=utf-8",
+                "text/plain; charset=utf-8".to_owned(),
                 reason.as_bytes().to_vec(),
             ),
         };
@@ -157,6 +179,39 @@ impl Site {
             Err(_) => Err((404, "Not Found")),
         }
     }
+}
+
+/// GETs `url` (plain HTTP/1.0 on loopback) and returns its status, content type and body.
+fn forward(url: &str) -> Result<(u16, String, Vec<u8>), (u16, &'static str)> {
+    const BAD_GATEWAY: (u16, &str) = (502, "Bad Gateway");
+    let rest = url.strip_prefix("http://").ok_or(BAD_GATEWAY)?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut upstream = TcpStream::connect(host).map_err(|_| BAD_GATEWAY)?;
+    upstream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|_| BAD_GATEWAY)?;
+    write!(upstream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").map_err(|_| BAD_GATEWAY)?;
+    let mut reply = Vec::new();
+    upstream.read_to_end(&mut reply).map_err(|_| BAD_GATEWAY)?;
+    let split = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or(BAD_GATEWAY)?;
+    let head = String::from_utf8_lossy(&reply[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or(BAD_GATEWAY)?;
+    let content_type = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    Ok((status, content_type, reply[split + 4..].to_vec()))
 }
 
 fn read_head(stream: &mut TcpStream) -> io::Result<String> {
