@@ -40,12 +40,7 @@ impl PushStream {
     ) -> Result<PushStream, String> {
         let source = web_sys::EventSource::new(url).map_err(|e| describe(&e))?;
         let handler = shared(on_signal);
-        let on_open = {
-            let handler = handler.clone();
-            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-                handler.borrow_mut()(StreamSignal::Open);
-            })
-        };
+        let on_open = opened(&handler);
         let on_message = {
             let handler = handler.clone();
             Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
@@ -93,12 +88,7 @@ impl PushStream {
         let socket = web_sys::WebSocket::new(url).map_err(|e| describe(&e))?;
         socket.set_binary_type(web_sys::BinaryType::Arraybuffer);
         let handler = shared(on_signal);
-        let on_open = {
-            let handler = handler.clone();
-            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-                handler.borrow_mut()(StreamSignal::Open);
-            })
-        };
+        let on_open = opened(&handler);
         let on_message = {
             let handler = handler.clone();
             let mut bytes = Vec::new();
@@ -154,6 +144,14 @@ impl PushStream {
             _callbacks: vec![on_open, on_message, on_close],
         })
     }
+}
+
+/// The `open` callback: tells the handler the stream is connected.
+fn opened(handler: &SharedHandler) -> Closure<dyn FnMut(web_sys::Event)> {
+    let handler = handler.clone();
+    Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        handler.borrow_mut()(StreamSignal::Open);
+    })
 }
 
 type SharedHandler = std::rc::Rc<std::cell::RefCell<dyn FnMut(StreamSignal<'_>)>>;

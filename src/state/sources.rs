@@ -40,6 +40,15 @@ impl Sink {
         })
     }
 
+    /// Counts what a poll gave the monitor, and what it skipped and why.
+    fn took(&self, accepted: u64, problems: &[String]) {
+        let mut status = self.status.borrow_mut();
+        status.accepted += accepted;
+        for reason in problems {
+            status.reject(1, reason.clone());
+        }
+    }
+
     fn alive(&self) -> bool {
         self.alive.load(Ordering::Relaxed)
     }
@@ -229,14 +238,65 @@ async fn dashboard(settings: PollSettings, sink: Sink) {
         let fed = sink
             .feed(|monitor, now| feed.borrow_mut().feed(monitor, &document, now))
             .unwrap_or_default();
-        let mut status = sink.status.borrow_mut();
-        status.accepted += fed.accepted;
-        for reason in &fed.problems {
-            status.reject(1, reason.clone());
-        }
+        sink.took(fed.accepted, &fed.problems);
         Ok(())
     })
     .await;
+}
+
+/// A stream's reconnection: backoff after each drop (reset by a connection that
+/// opened), and the seconds spent without a connection.
+struct Reconnect {
+    backoff: Backoff,
+    failures: u32,
+    dropped_at: Rc<Cell<Option<f64>>>,
+}
+
+impl Reconnect {
+    fn new() -> Reconnect {
+        Reconnect {
+            backoff: Backoff::default(),
+            failures: 0,
+            dropped_at: Rc::new(Cell::new(None)),
+        }
+    }
+
+    /// Marks the stream connected at `now`, adding the time since the drop to its gap.
+    fn connected(dropped_at: &Cell<Option<f64>>, status: &mut SourceStatus) {
+        let now = platform::now_seconds();
+        if let Some(at) = dropped_at.take() {
+            status.gap_seconds += now - at;
+        }
+        status.succeeded(now);
+    }
+
+    /// Records the drop and waits before the next attempt.
+    async fn dropped(&mut self, sink: &Sink, reason: String, had_opened: bool) {
+        let now = platform::now_seconds();
+        self.dropped_at.set(Some(now));
+        self.failures = if had_opened {
+            1
+        } else {
+            self.failures.saturating_add(1)
+        };
+        let wait = self.backoff.delay(self.failures, platform::random_unit());
+        sink.status.borrow_mut().failed(reason, now, now + wait);
+        sleep_seconds(wait).await;
+    }
+}
+
+/// Brings a stream's refused-event count up to date with its parser's.
+fn sync_rejects(
+    status: &mut SourceStatus,
+    rejects: &crate::sources::events::EventRejects,
+    extra: u64,
+) {
+    let rejected = rejects.total() + extra;
+    if rejected > status.rejected_events {
+        let fresh = rejected - status.rejected_events;
+        status.rejected_events = rejected;
+        status.reject(fresh, rejects_summary(rejects));
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -249,10 +309,8 @@ enum PushKind {
 /// seconds without a connection as the stream's gap.
 async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
     use crate::sources::EventFeed;
-    let backoff = Backoff::default();
+    let mut reconnect = Reconnect::new();
     let feed = Rc::new(RefCell::new(EventFeed::new()));
-    let mut failures = 0u32;
-    let mut dropped_at: Option<f64> = None;
     while sink.alive() {
         sink.status.borrow_mut().attempts += 1;
         let closed: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(None));
@@ -262,16 +320,12 @@ async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
             let feed = Rc::clone(&feed);
             let closed = Rc::clone(&closed);
             let opened = Rc::clone(&opened);
+            let dropped_at = Rc::clone(&reconnect.dropped_at);
             let max_bytes = settings.max_message_bytes;
             move |signal: streams::StreamSignal<'_>| match signal {
                 streams::StreamSignal::Open => {
                     opened.set(true);
-                    let now = platform::now_seconds();
-                    let mut status = sink.status.borrow_mut();
-                    if let Some(at) = dropped_at {
-                        status.gap_seconds += now - at;
-                    }
-                    status.succeeded(now);
+                    Reconnect::connected(&dropped_at, &mut sink.status.borrow_mut());
                 }
                 streams::StreamSignal::Message(text) => {
                     take_message(&sink, &feed, text, max_bytes);
@@ -308,16 +362,7 @@ async fn push(settings: StreamSettings, sink: Sink, kind: PushKind) {
         if !sink.alive() {
             return;
         }
-        let now = platform::now_seconds();
-        dropped_at = Some(now);
-        failures = if opened.get() {
-            1
-        } else {
-            failures.saturating_add(1)
-        };
-        let wait = backoff.delay(failures, platform::random_unit());
-        sink.status.borrow_mut().failed(reason, now, now + wait);
-        sleep_seconds(wait).await;
+        reconnect.dropped(&sink, reason, opened.get()).await;
     }
 }
 
@@ -341,12 +386,7 @@ fn take_message(
         status.reject(1, error.to_string());
     }
     status.accepted = feed.stats().recorded;
-    let rejected = feed.stats().rejected.total();
-    if rejected > status.rejected_events {
-        let fresh = rejected - status.rejected_events;
-        status.rejected_events = rejected;
-        status.reject(fresh, rejects_summary(&feed.stats().rejected));
-    }
+    sync_rejects(&mut status, &feed.stats().rejected, 0);
 }
 
 /// A scrape's running counters in a line.
@@ -406,9 +446,8 @@ fn rejects_summary(rejects: &crate::sources::events::EventRejects) -> String {
 /// Streams NDJSON over fetch; a stream that ends is fetched again after a backoff.
 async fn ndjson(settings: StreamSettings, sink: Sink) {
     use crate::sources::{EventFeed, LineSplitter};
-    let backoff = Backoff::default();
+    let mut reconnect = Reconnect::new();
     let mut feed = EventFeed::new();
-    let mut failures = 0u32;
     let options = net::FetchOptions {
         timeout_ms: 0,
         max_bytes: usize::MAX,
@@ -424,7 +463,7 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
             &options,
             |_| {
                 opened.set(true);
-                sink.status.borrow_mut().succeeded(platform::now_seconds());
+                Reconnect::connected(&reconnect.dropped_at, &mut sink.status.borrow_mut());
             },
             |chunk| {
                 if !sink.alive() {
@@ -434,6 +473,11 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
                 sink.feed(|monitor, now| feed.feed_ndjson(&mut splitter, monitor, chunk, now));
                 let mut status = sink.status.borrow_mut();
                 status.accepted = feed.stats().recorded;
+                sync_rejects(
+                    &mut status,
+                    &feed.stats().rejected,
+                    splitter.stats().overflowed,
+                );
                 Ok(())
             },
         )
@@ -446,24 +490,12 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
             Ok(code) => format!("HTTP {code} from {}", settings.url),
             Err(error) => error.to_string(),
         };
-        {
-            let mut status = sink.status.borrow_mut();
-            let rejected = feed.stats().rejected.total() + splitter.stats().overflowed;
-            if rejected > status.rejected_events {
-                let fresh = rejected - status.rejected_events;
-                status.rejected_events = rejected;
-                status.reject(fresh, rejects_summary(&feed.stats().rejected));
-            }
-        }
-        let now = platform::now_seconds();
-        failures = if opened.get() {
-            1
-        } else {
-            failures.saturating_add(1)
-        };
-        let wait = backoff.delay(failures, platform::random_unit());
-        sink.status.borrow_mut().failed(reason, now, now + wait);
-        sleep_seconds(wait).await;
+        sync_rejects(
+            &mut sink.status.borrow_mut(),
+            &feed.stats().rejected,
+            splitter.stats().overflowed,
+        );
+        reconnect.dropped(&sink, reason, opened.get()).await;
     }
 }
 
@@ -554,11 +586,7 @@ async fn query(settings: QuerySettings, sink: Sink) {
             .feed(|monitor, now| feed.borrow_mut().feed(monitor, &bodies, now))
             .unwrap_or_else(|| Ok(Default::default()))
             .map_err(|e| e.to_string())?;
-        let mut status = sink.status.borrow_mut();
-        status.accepted += fed.accepted;
-        for reason in &fed.problems {
-            status.reject(1, reason.clone());
-        }
+        sink.took(fed.accepted, &fed.problems);
         Ok(())
     })
     .await;

@@ -69,6 +69,11 @@ fn config(service: &Peer, streams: &Peer) -> String {
              "interval_seconds": 1},
             {"kind": "prometheus", "name": "huge", "url": http("/big"),
              "interval_seconds": 2, "max_bytes": 1_048_576},
+            {"kind": "prometheus", "name": "many", "url": http("/many-series"),
+             "interval_seconds": 2, "module_label": "handler", "max_modules": 200},
+            {"kind": "sse", "name": "bad-events", "url": http("/bad-events")},
+            {"kind": "dashboard", "name": "nan-dashboard", "url": http("/dashboard-nan.json"),
+             "interval_seconds": 2},
         ]
     })
     .to_string()
@@ -228,6 +233,51 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
         let (state, _) = source_state(&dashboard, "sse").await?;
         ensure(state == "ok", || {
             format!("the SSE source is {state}, not ok")
+        })?;
+        // 100,000 series: capped at the source's 200 modules, and the rest counted.
+        let (_, text) = wait_until(
+            "the many-series source's module cap",
+            Duration::from_secs(30),
+            async || {
+                let (state, text) = source_state(&dashboard, "many").await?;
+                Ok((state == "ok" && text.contains("max_modules")).then_some(((), text)))
+            },
+        )
+        .await?;
+        println!("many-series source: {text:?}");
+        // Broken events are counted by reason; the good ones around them recorded.
+        let mixed = wait_row(&dashboard, "sse_mixed", "the 200 good events", |r| {
+            cell(r, |r| &r.error_rate).is_some_and(|e| (e - 0.05).abs() < 0.0005)
+        })
+        .await?;
+        println!("sse_mixed: {mixed:?}");
+        let (_, text) = source_state(&dashboard, "bad-events").await?;
+        println!("bad-events source: {text:?}");
+        ensure(
+            text.contains("200 taken") && text.contains("5 refused"),
+            || format!("the bad-events source does not count good and broken events: {text:?}"),
+        )?;
+        // NaN and negative values in a spec dashboard are skipped by name.
+        let (_, text) = wait_until(
+            "the NaN dashboard's skipped values",
+            Duration::from_secs(30),
+            async || {
+                let (_, text) = source_state(&dashboard, "nan-dashboard").await?;
+                Ok(text.contains("skipped").then_some(((), text)))
+            },
+        )
+        .await?;
+        println!("nan-dashboard source: {text:?}");
+        wait_row(&dashboard, "nan_auth", "its good values", |r| {
+            cell(r, |r| &r.p95) == Some(0.75)
+        })
+        .await?;
+        // The page still ticks: the summary's clock moves.
+        let before = dashboard.text("[data-testid=source-status]").await?;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let after = dashboard.text("[data-testid=source-status]").await?;
+        ensure(before != after, || {
+            format!("the page stopped ticking: {after:?}")
         })?;
 
         browser.screenshot("sources").await?;

@@ -10,6 +10,11 @@ said otherwise:
   /dashboard.json  the original spec's get_dashboard_data() structure for two modules;
   /garbage         a broken exposition page / broken JSON (source status tests);
   /big             a 50 MB response (size cap tests);
+  /many-series     an exposition page with 100,000 distinct series (one module each);
+  /bad-events      SSE whose messages mix good events of module `sse_mixed` with
+                   broken JSON, NaN and negative latencies, and missing fields;
+  /dashboard-nan.json  the spec's dashboard with NaN and negative values, as Python's
+                   json.dumps writes them;
   /probe/fast      200 at once;   /probe/slow   200 after 300 ms;
   /probe/error     500 at once;   /probe/hang   no answer for 30 s;
   /probe/nocors    200 without Access-Control-Allow-Origin (a CORS refusal).
@@ -149,6 +154,36 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(200, json.dumps(document), "application/json")
             elif path == "/garbage":
                 self.reply(200, "http_requests_total{handler=\"/a\" 12\n{{{ not exposition", "text/plain")
+            elif path == "/many-series":
+                lines = ["# TYPE http_requests_total counter"]
+                lines += [
+                    f'http_requests_total{{handler="/h{i}",code="200"}} {i}'
+                    for i in range(100_000)
+                ]
+                self.reply(200, "\n".join(lines) + "\n", "text/plain; version=0.0.4")
+            elif path == "/bad-events":
+                self.head(200, "text/event-stream")
+                messages = [
+                    json.dumps([event("sse_mixed", i) for i in range(100)]),
+                    '{"module": "sse_mixed", "latency": ',
+                    json.dumps({"module": "sse_mixed", "latency": float("nan"), "ok": True}),
+                    json.dumps({"module": "sse_mixed", "latency": -1, "ok": True}),
+                    json.dumps({"module": "sse_mixed", "ok": True}),
+                    "not json at all",
+                    json.dumps([event("sse_mixed", i) for i in range(100, 200)]),
+                ]
+                for message in messages:
+                    self.chunk(b"data: " + message.encode() + b"\n\n")
+                while True:
+                    time.sleep(5)
+                    self.chunk(b": idle\n\n")
+            elif path == "/dashboard-nan.json":
+                document = json.loads(json.dumps(DASHBOARD))
+                metrics = document["modules"]["legacy_auth"]["metrics"]
+                metrics["latency_p99"] = float("nan")
+                metrics["latency_mean"] = -0.5
+                document["modules"] = {"nan_auth": document["modules"]["legacy_auth"]}
+                self.reply(200, json.dumps(document), "application/json")
             elif path == "/big":
                 size = 50 * 1024 * 1024
                 self.head(200, "text/plain", size)
