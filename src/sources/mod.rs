@@ -6,13 +6,17 @@
 //! fetch the bytes and pass `now` (Unix seconds) in. Every parser takes any input
 //! without panicking; what it cannot use it counts by reason.
 
+pub mod events;
 pub mod matcher;
+pub mod ndjson;
 pub mod prometheus;
 pub mod scrape;
 
 use crate::monitor::{ModuleSource, PerformanceMonitor, RecordError, Sample};
 
+pub use events::{Event, EventFeed, EventReject, EventStats, MessageError, parse_message};
 pub use matcher::{LabelMatcher, MatchOp, MatcherError};
+pub use ndjson::{LineSplitter, SplitStats};
 pub use prometheus::{Format, ParseError, ParseErrorKind};
 pub use scrape::{ModuleBy, Scrape, ScrapeConfig, ScrapeError, ScrapeLimits, ScrapeStats};
 
