@@ -6,6 +6,7 @@
 //! fetch the bytes and pass `now` (Unix seconds) in. Every parser takes any input
 //! without panicking; what it cannot use it counts by reason.
 
+pub mod dashboard;
 pub mod events;
 pub mod matcher;
 pub mod ndjson;
@@ -14,6 +15,7 @@ pub mod scrape;
 
 use crate::monitor::{ModuleSource, PerformanceMonitor, RecordError, Sample};
 
+pub use dashboard::{Dashboard, DashboardError, DashboardTotals, parse_dashboard};
 pub use events::{Event, EventFeed, EventReject, EventStats, MessageError, parse_message};
 pub use matcher::{LabelMatcher, MatchOp, MatcherError};
 pub use ndjson::{LineSplitter, SplitStats};
