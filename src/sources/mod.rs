@@ -10,7 +10,9 @@ pub mod dashboard;
 pub mod events;
 pub mod matcher;
 pub mod ndjson;
+pub mod probe;
 pub mod prometheus;
+pub mod query;
 pub mod scrape;
 
 use crate::monitor::{ModuleSource, PerformanceMonitor, RecordError, Sample};
@@ -19,7 +21,12 @@ pub use dashboard::{Dashboard, DashboardError, DashboardTotals, parse_dashboard}
 pub use events::{Event, EventFeed, EventReject, EventStats, MessageError, parse_message};
 pub use matcher::{LabelMatcher, MatchOp, MatcherError};
 pub use ndjson::{LineSplitter, SplitStats};
+pub use probe::{ExpectedStatus, ProbeResponse, ProbeResult, ProbeVerdict, classify};
 pub use prometheus::{Format, ParseError, ParseErrorKind};
+pub use query::{
+    PromqlInputs, PromqlSet, QueryApi, QueryData, QueryError, QueryResponse, parse_query_response,
+    values_by_module,
+};
 pub use scrape::{ModuleBy, Scrape, ScrapeConfig, ScrapeError, ScrapeLimits, ScrapeStats};
 
 /// What the monitor did with a batch of samples.

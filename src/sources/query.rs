@@ -1,0 +1,362 @@
+//! The Prometheus HTTP query API (Prometheus, Thanos, Mimir, VictoriaMetrics):
+//! responses of `/api/v1/query` and `/api/v1/query_range` parsed into typed results,
+//! series mapped to modules by a label, the request URLs built, and default PromQL
+//! for rate, error rate and latency quantiles per service.
+//!
+//! Sample values arrive as strings (`"0.25"`, `"NaN"`, `"+Inf"`); a value that is not
+//! a number is skipped and counted. An API error (`status: "error"`) becomes a
+//! [`QueryError::Api`] carrying its `errorType` and message.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::prometheus::parse_number;
+
+/// One instant sample of a vector result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstantSample {
+    /// The series' labels.
+    pub labels: BTreeMap<String, String>,
+    /// Evaluation time, Unix seconds.
+    pub timestamp: f64,
+    /// The value (may be NaN or infinite, as PromQL gives it).
+    pub value: f64,
+}
+
+/// One series of a matrix result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeSeries {
+    /// The series' labels.
+    pub labels: BTreeMap<String, String>,
+    /// (Unix seconds, value) points in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A query's result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryData {
+    /// An instant vector.
+    Vector(Vec<InstantSample>),
+    /// A range matrix.
+    Matrix(Vec<RangeSeries>),
+    /// A scalar: (Unix seconds, value).
+    Scalar(f64, f64),
+    /// A string: (Unix seconds, text).
+    String(f64, String),
+}
+
+/// A successful response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResponse {
+    /// The result.
+    pub data: QueryData,
+    /// Warnings the server attached (shown in the source's status).
+    pub warnings: Vec<String>,
+    /// Values that were not numbers, skipped.
+    pub skipped_values: u64,
+}
+
+/// Why a response gave no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// The body is not JSON of the API's shape.
+    #[error("query API response is not valid: {0}")]
+    Json(String),
+    /// The server answered `status: "error"`.
+    #[error("query API error ({error_type}): {error}")]
+    Api {
+        /// `errorType`, e.g. `bad_data`, `timeout`, `execution`.
+        error_type: String,
+        /// The server's message.
+        error: String,
+        /// Any warnings.
+        warnings: Vec<String>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    status: String,
+    data: Option<RawData>,
+    #[serde(rename = "errorType", default)]
+    error_type: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum RawData {
+    Vector(Vec<RawSample>),
+    Matrix(Vec<RawSeries>),
+    Scalar((f64, String)),
+    String((f64, String)),
+}
+
+#[derive(Deserialize)]
+struct RawSample {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    /// Absent for a native-histogram sample (which carries `histogram` instead).
+    value: Option<(f64, String)>,
+}
+
+#[derive(Deserialize)]
+struct RawSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
+/// Parses a `/api/v1/query` or `/api/v1/query_range` response body.
+pub fn parse_query_response(text: &str) -> Result<QueryResponse, QueryError> {
+    let envelope: Envelope =
+        serde_json::from_str(text).map_err(|e| QueryError::Json(e.to_string()))?;
+    if envelope.status != "success" {
+        return Err(QueryError::Api {
+            error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
+            error: envelope
+                .error
+                .unwrap_or_else(|| format!("status {:?} without a message", envelope.status)),
+            warnings: envelope.warnings,
+        });
+    }
+    let raw = envelope
+        .data
+        .ok_or_else(|| QueryError::Json("`status` is success but `data` is missing".into()))?;
+    let mut skipped_values = 0u64;
+    let mut number = |text: &str| {
+        let value = parse_number(text);
+        if value.is_none() {
+            skipped_values += 1;
+        }
+        value
+    };
+    let data = match raw {
+        RawData::Vector(samples) => QueryData::Vector(
+            samples
+                .into_iter()
+                .filter_map(|sample| {
+                    let (timestamp, text) = sample.value?;
+                    Some(InstantSample {
+                        labels: sample.metric,
+                        timestamp,
+                        value: number(&text)?,
+                    })
+                })
+                .collect(),
+        ),
+        RawData::Matrix(series) => QueryData::Matrix(
+            series
+                .into_iter()
+                .map(|series| RangeSeries {
+                    points: series
+                        .values
+                        .iter()
+                        .filter_map(|(t, text)| Some((*t, number(text)?)))
+                        .collect(),
+                    labels: series.metric,
+                })
+                .collect(),
+        ),
+        RawData::Scalar((timestamp, text)) => {
+            QueryData::Scalar(timestamp, number(&text).unwrap_or(f64::NAN))
+        }
+        RawData::String((timestamp, text)) => QueryData::String(timestamp, text),
+    };
+    Ok(QueryResponse {
+        data,
+        warnings: envelope.warnings,
+        skipped_values,
+    })
+}
+
+/// Each vector sample's value by the module its `label` names. Samples without the
+/// label are skipped; the count of them is returned too.
+pub fn values_by_module(samples: &[InstantSample], label: &str) -> (Vec<(String, f64)>, u64) {
+    let mut missing = 0;
+    let values = samples
+        .iter()
+        .filter_map(|sample| match sample.labels.get(label) {
+            Some(module) if !module.is_empty() => Some((module.clone(), sample.value)),
+            _ => {
+                missing += 1;
+                None
+            }
+        })
+        .collect();
+    (values, missing)
+}
+
+/// Builds query API URLs against a base such as `http://prometheus:9090` (a path
+/// prefix, as Thanos or Mimir use, is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryApi {
+    base_url: String,
+}
+
+impl QueryApi {
+    /// An API at `base_url` (a trailing `/` is dropped).
+    pub fn new(base_url: &str) -> Self {
+        QueryApi {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `/api/v1/query?query=…[&time=…]`.
+    pub fn instant_url(&self, promql: &str, time_seconds: Option<f64>) -> String {
+        let mut url = format!("{}/api/v1/query?query={}", self.base_url, encode(promql));
+        if let Some(time) = time_seconds {
+            url.push_str(&format!("&time={}", format_seconds(time)));
+        }
+        url
+    }
+
+    /// `/api/v1/query_range?query=…&start=…&end=…&step=…`.
+    pub fn range_url(&self, promql: &str, start: f64, end: f64, step_seconds: f64) -> String {
+        format!(
+            "{}/api/v1/query_range?query={}&start={}&end={}&step={}",
+            self.base_url,
+            encode(promql),
+            format_seconds(start),
+            format_seconds(end),
+            format_seconds(step_seconds)
+        )
+    }
+}
+
+/// Seconds with millisecond precision, as the API accepts them.
+fn format_seconds(seconds: f64) -> String {
+    let text = format!("{seconds:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Percent-encodes a query parameter (everything but RFC 3986's unreserved bytes).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The PromQL a query source runs per tick, one result series per module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromqlSet {
+    /// Requests per second.
+    pub rate: String,
+    /// Errors ÷ requests, 0..1.
+    pub error_rate: String,
+    /// 95th percentile latency, seconds.
+    pub p95: String,
+    /// 99th percentile latency, seconds.
+    pub p99: String,
+}
+
+/// What the default PromQL is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromqlInputs<'a> {
+    /// The label naming the service (`job`, `service`).
+    pub module_label: &'a str,
+    /// The request counter, e.g. `http_requests_total`.
+    pub requests_counter: &'a str,
+    /// The selector of error series, e.g. `code=~"5.."`.
+    pub error_selector: &'a str,
+    /// The latency histogram, e.g. `http_request_duration_seconds`.
+    pub latency_histogram: &'a str,
+    /// The rate range, e.g. `1m`.
+    pub range: &'a str,
+}
+
+impl Default for PromqlInputs<'_> {
+    fn default() -> Self {
+        PromqlInputs {
+            module_label: "job",
+            requests_counter: "http_requests_total",
+            error_selector: r#"code=~"5..""#,
+            latency_histogram: "http_request_duration_seconds",
+            range: "1m",
+        }
+    }
+}
+
+impl PromqlSet {
+    /// The default queries for these names.
+    pub fn new(inputs: &PromqlInputs<'_>) -> Self {
+        let PromqlInputs {
+            module_label: by,
+            requests_counter: counter,
+            error_selector: errors,
+            latency_histogram: histogram,
+            range,
+        } = inputs;
+        let rate = format!("sum by ({by}) (rate({counter}[{range}]))");
+        let quantile = |q: &str| {
+            format!(
+                "histogram_quantile({q}, sum by ({by}, le) (rate({histogram}_bucket[{range}])))"
+            )
+        };
+        PromqlSet {
+            error_rate: format!("sum by ({by}) (rate({counter}{{{errors}}}[{range}])) / {rate}"),
+            rate,
+            p95: quantile("0.95"),
+            p99: quantile("0.99"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_promql_reads_as_written_by_hand() {
+        let set = PromqlSet::new(&PromqlInputs::default());
+        assert_eq!(set.rate, "sum by (job) (rate(http_requests_total[1m]))");
+        assert_eq!(
+            set.error_rate,
+            r#"sum by (job) (rate(http_requests_total{code=~"5.."}[1m])) / sum by (job) (rate(http_requests_total[1m]))"#
+        );
+        assert_eq!(
+            set.p99,
+            "histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[1m])))"
+        );
+    }
+
+    #[test]
+    fn urls_encode_promql_and_times() {
+        let api = QueryApi::new("http://127.0.0.1:9090/prefix/");
+        assert_eq!(
+            api.instant_url(r#"up{job="a b"}"#, Some(1_700_000_000.5)),
+            "http://127.0.0.1:9090/prefix/api/v1/query?query=up%7Bjob%3D%22a%20b%22%7D&time=1700000000.5"
+        );
+        assert_eq!(
+            api.range_url("x", 10.0, 70.0, 15.0),
+            "http://127.0.0.1:9090/prefix/api/v1/query_range?query=x&start=10&end=70&step=15"
+        );
+    }
+
+    #[test]
+    fn warnings_and_native_histogram_samples() {
+        let text = r#"{"status":"success","warnings":["partial response"],"data":{"resultType":"vector","result":[
+            {"metric":{"job":"a"},"value":[1,"+Inf"]},
+            {"metric":{"job":"b"},"histogram":[1,{"count":"2"}]},
+            {"metric":{"job":"c"},"value":[1,"fast"]}]}}"#;
+        let response = parse_query_response(text).expect("valid");
+        assert_eq!(response.warnings, vec!["partial response"]);
+        assert_eq!(response.skipped_values, 1);
+        let QueryData::Vector(samples) = response.data else {
+            panic!()
+        };
+        assert_eq!(samples.len(), 1);
+        assert_eq!(samples[0].value, f64::INFINITY);
+    }
+}
