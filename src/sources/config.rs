@@ -167,7 +167,7 @@ pub struct ProbeTarget {
     pub module: String,
     /// The URL to request (GET).
     pub url: String,
-    /// Statuses that count as success, e.g. `200-399` or `200,204`.
+    /// Statuses that count as success: a range such as `200-399`, or one status.
     #[serde(default = "default_expect")]
     pub expect: String,
     /// Probe without CORS (`no-cors`): works against any server, but the response is
@@ -194,16 +194,37 @@ pub struct QuerySettings {
     pub timeout_seconds: f64,
     /// The label that names the module in the results (`job`, `service`, ...).
     pub module_label: String,
-    /// PromQL for requests per second per module; `{label}` is replaced by `module_label`.
-    pub rate_query: String,
-    /// PromQL for the error ratio (0..1) per module.
-    pub error_rate_query: String,
-    /// PromQL for p50, p95 and p99 latency (seconds); `{q}` is replaced by the quantile.
-    pub quantile_query: String,
-    /// PromQL for the mean latency (seconds), for the share of time spent.
-    pub mean_query: String,
+    /// The request counter the default PromQL reads.
+    pub requests_metric: String,
+    /// Which requests are errors, as a label matcher, e.g. `code=~"5.."`.
+    pub errors: String,
+    /// The latency histogram (seconds) the default PromQL reads, without `_bucket`.
+    pub latency_histogram: String,
+    /// The range of `rate()`, e.g. `1m`.
+    pub range: String,
+    /// PromQL replacing the default for any of `rate`, `error_rate`, `mean`, `p50`,
+    /// `p95` and `p99` (one series per module, by `module_label`).
+    pub queries: QueryOverrides,
     /// Most modules this source may create.
     pub max_modules: usize,
+}
+
+/// PromQL given by hand instead of the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueryOverrides {
+    /// Requests per second.
+    pub rate: Option<String>,
+    /// Errors ÷ requests, 0..1.
+    pub error_rate: Option<String>,
+    /// Mean latency, seconds.
+    pub mean: Option<String>,
+    /// Median latency, seconds.
+    pub p50: Option<String>,
+    /// 95th percentile latency, seconds.
+    pub p95: Option<String>,
+    /// 99th percentile latency, seconds.
+    pub p99: Option<String>,
 }
 
 impl Default for QuerySettings {
@@ -214,18 +235,41 @@ impl Default for QuerySettings {
             interval_seconds: 5.0,
             timeout_seconds: 10.0,
             module_label: "job".to_owned(),
-            rate_query: "sum by ({label}) (rate(http_requests_total[1m]))".to_owned(),
-            error_rate_query: "sum by ({label}) (rate(http_requests_total{code=~\"5..\"}[1m])) \
-                 / sum by ({label}) (rate(http_requests_total[1m]))"
-                .to_owned(),
-            quantile_query: "histogram_quantile({q}, sum by ({label}, le) \
-                 (rate(http_request_duration_seconds_bucket[1m])))"
-                .to_owned(),
-            mean_query: "sum by ({label}) (rate(http_request_duration_seconds_sum[1m])) \
-                 / sum by ({label}) (rate(http_request_duration_seconds_count[1m]))"
-                .to_owned(),
+            requests_metric: "http_requests_total".to_owned(),
+            errors: "code=~\"5..\"".to_owned(),
+            latency_histogram: "http_request_duration_seconds".to_owned(),
+            range: "1m".to_owned(),
+            queries: QueryOverrides::default(),
             max_modules: 1_000,
         }
+    }
+}
+
+impl QuerySettings {
+    /// The PromQL of one round: the defaults for the configured names, with any
+    /// given by hand in their place.
+    pub fn promql(&self) -> super::PromqlSet {
+        let mut set = super::PromqlSet::new(&super::PromqlInputs {
+            module_label: self.module_label.trim(),
+            requests_counter: self.requests_metric.trim(),
+            error_selector: self.errors.trim(),
+            latency_histogram: self.latency_histogram.trim(),
+            range: self.range.trim(),
+        });
+        let given = &self.queries;
+        for (slot, query) in [
+            (&mut set.rate, &given.rate),
+            (&mut set.error_rate, &given.error_rate),
+            (&mut set.mean, &given.mean),
+            (&mut set.p50, &given.p50),
+            (&mut set.p95, &given.p95),
+            (&mut set.p99, &given.p99),
+        ] {
+            if let Some(query) = query.as_ref().filter(|q| !q.trim().is_empty()) {
+                slot.clone_from(query);
+            }
+        }
+        set
     }
 }
 
@@ -355,7 +399,7 @@ impl SourceSettings {
                         return Err(format!("targets[{i}].module is empty"));
                     }
                     url(&target.url, HTTP).map_err(|e| format!("targets[{i}]: {e}"))?;
-                    parse_status_ranges(&target.expect)
+                    super::ExpectedStatus::parse(&target.expect)
                         .map_err(|e| format!("targets[{i}].expect: {e}"))?;
                 }
             }
@@ -366,6 +410,10 @@ impl SourceSettings {
                 at_least_one("max_modules", s.max_modules)?;
                 if s.module_label.trim().is_empty() {
                     return Err("module_label is empty".to_owned());
+                }
+                if !s.errors.trim().is_empty() {
+                    super::LabelMatcher::parse(&s.errors)
+                        .map_err(|e| format!("errors {:?}: {e}", s.errors))?;
                 }
             }
         }
@@ -399,30 +447,6 @@ pub fn validate_sources(sources: &[SourceSettings]) -> Result<(), String> {
         source.check().map_err(|e| format!("{label}: {e}"))?;
     }
     Ok(())
-}
-
-/// Parses an expected-status list such as `200-399` or `200,204,301-302`.
-pub fn parse_status_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
-    let mut ranges = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (low, high) = part.split_once('-').unwrap_or((part, part));
-        let parse = |s: &str| {
-            s.trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|code| (100..=599).contains(code))
-                .ok_or_else(|| format!("{s:?} is not an HTTP status (100-599)"))
-        };
-        let (low, high) = (parse(low)?, parse(high)?);
-        if low > high {
-            return Err(format!("range {part:?} runs backwards"));
-        }
-        ranges.push((low, high));
-    }
-    if ranges.is_empty() {
-        return Err("no statuses given; e.g. \"200-399\"".to_owned());
-    }
-    Ok(ranges)
 }
 
 #[cfg(test)]
@@ -507,7 +531,7 @@ mod tests {
                 "targets is empty",
             ),
             (
-                r#"[{"kind": "probe", "name": "p", "targets": [{"module": "m", "url": "http://x", "expect": "200-99"}]}]"#,
+                r#"[{"kind": "probe", "name": "p", "targets": [{"module": "m", "url": "http://x", "expect": "299-200"}]}]"#,
                 "targets[0].expect",
             ),
             (
@@ -523,17 +547,5 @@ mod tests {
             let message = parse(json).expect_err(json);
             assert!(message.contains(expected), "{json}: {message}");
         }
-    }
-
-    #[test]
-    fn status_ranges() {
-        assert_eq!(parse_status_ranges("200-399"), Ok(vec![(200, 399)]));
-        assert_eq!(
-            parse_status_ranges("200, 204,301-302"),
-            Ok(vec![(200, 200), (204, 204), (301, 302)])
-        );
-        assert!(parse_status_ranges("").is_err());
-        assert!(parse_status_ranges("abc").is_err());
-        assert!(parse_status_ranges("700").is_err());
     }
 }

@@ -19,10 +19,16 @@ pub mod status;
 
 use crate::monitor::{ModuleSource, PerformanceMonitor, RecordError, Sample};
 
+pub use dashboard::{Dashboard, DashboardError, DashboardTotals, parse_dashboard};
 pub use events::{Event, EventFeed, EventReject, EventStats, MessageError, parse_message};
 pub use matcher::{LabelMatcher, MatchOp, MatcherError};
 pub use ndjson::{LineSplitter, SplitStats};
+pub use probe::{ExpectedStatus, ProbeResponse, ProbeResult, ProbeVerdict, classify};
 pub use prometheus::{Format, ParseError, ParseErrorKind};
+pub use query::{
+    PromqlInputs, PromqlSet, QueryApi, QueryData, QueryError, QueryResponse, parse_query_response,
+    values_by_module,
+};
 pub use scrape::{ModuleBy, Scrape, ScrapeConfig, ScrapeError, ScrapeLimits, ScrapeStats};
 
 /// What the monitor did with a batch of samples.

@@ -362,7 +362,9 @@ impl<'a> Parser<'a> {
         cursor.pos += 1;
         cursor.skip_blanks();
         let keyword = cursor.word();
-        if keyword == "EOF" && cursor.rest().trim().is_empty() {
+        // In 0.0.4, `# EOF` is only a comment.
+        if keyword == "EOF" && self.format == Format::OpenMetrics && cursor.rest().trim().is_empty()
+        {
             return Ok(Some(Line::Eof));
         }
         let kind = match keyword {
@@ -850,6 +852,11 @@ mod tests {
                 kind: ParseErrorKind::AfterEof
             }))
         ));
+    }
+
+    #[test]
+    fn eof_ends_only_openmetrics() {
+        assert_eq!(parse("# EOF\na 1\n", Format::Prometheus).count(), 1);
     }
 
     #[test]

@@ -1,111 +1,338 @@
-//! The Prometheus HTTP query API (Prometheus, Thanos, Mimir, VictoriaMetrics), for
-//! fleets too big to scrape from a browser: configured PromQL gives each module's rate,
-//! error ratio and p50/p95/p99, which become the module's reported statistics, and the
-//! monitor adds anomaly detection, alert lifecycle and the bottleneck ranking.
+//! The Prometheus HTTP query API (Prometheus, Thanos, Mimir, VictoriaMetrics):
+//! responses of `/api/v1/query` and `/api/v1/query_range` parsed into typed results,
+//! series mapped to modules by a label, the request URLs built, and default PromQL
+//! for rate, error rate and latency quantiles per service.
+//!
+//! Sample values arrive as strings (`"0.25"`, `"NaN"`, `"+Inf"`); a value that is not
+//! a number is skipped and counted. An API error (`status: "error"`) becomes a
+//! [`QueryError::Api`] carrying its `errorType` and message.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::config::QuerySettings;
-use crate::monitor::{ModuleSource, PerformanceMonitor, ReportedMetrics, Sample};
+use super::prometheus::parse_number;
 
-/// One instant-query response: `{"status": "success", "data": {"resultType": "vector",
-/// "result": [{"metric": {...}, "value": [time, "1.5"]}]}}`, or an error.
-#[derive(Debug, Deserialize)]
-struct Response {
+/// One instant sample of a vector result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstantSample {
+    /// The series' labels.
+    pub labels: BTreeMap<String, String>,
+    /// Evaluation time, Unix seconds.
+    pub timestamp: f64,
+    /// The value (may be NaN or infinite, as PromQL gives it).
+    pub value: f64,
+}
+
+/// One series of a matrix result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeSeries {
+    /// The series' labels.
+    pub labels: BTreeMap<String, String>,
+    /// (Unix seconds, value) points in time order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A query's result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueryData {
+    /// An instant vector.
+    Vector(Vec<InstantSample>),
+    /// A range matrix.
+    Matrix(Vec<RangeSeries>),
+    /// A scalar: (Unix seconds, value).
+    Scalar(f64, f64),
+    /// A string: (Unix seconds, text).
+    String(f64, String),
+}
+
+/// A successful response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResponse {
+    /// The result.
+    pub data: QueryData,
+    /// Warnings the server attached (shown in the source's status).
+    pub warnings: Vec<String>,
+    /// Values that were not numbers, skipped.
+    pub skipped_values: u64,
+}
+
+/// Why a response gave no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// The body is not JSON of the API's shape.
+    #[error("query API response is not valid: {0}")]
+    Json(String),
+    /// The server answered `status: "error"`.
+    #[error("query API error ({error_type}): {error}")]
+    Api {
+        /// `errorType`, e.g. `bad_data`, `timeout`, `execution`.
+        error_type: String,
+        /// The server's message.
+        error: String,
+        /// Any warnings.
+        warnings: Vec<String>,
+    },
+}
+
+#[derive(Deserialize)]
+struct Envelope {
     status: String,
-    #[serde(default)]
-    data: Option<Data>,
-    #[serde(default, rename = "errorType")]
+    data: Option<RawData>,
+    #[serde(rename = "errorType", default)]
     error_type: Option<String>,
     #[serde(default)]
     error: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Data {
-    #[serde(rename = "resultType")]
-    result_type: String,
     #[serde(default)]
-    result: serde_json::Value,
+    warnings: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct Series {
+#[derive(Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum RawData {
+    Vector(Vec<RawSample>),
+    Matrix(Vec<RawSeries>),
+    Scalar((f64, String)),
+    String((f64, String)),
+}
+
+#[derive(Deserialize)]
+struct RawSample {
     #[serde(default)]
     metric: BTreeMap<String, String>,
-    value: (f64, String),
+    /// Absent for a native-histogram sample (which carries `histogram` instead).
+    value: Option<(f64, String)>,
 }
 
-/// Why a response could not be used.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum QueryError {
-    /// Not the API's JSON.
-    #[error("not a Prometheus query API response: {0}")]
-    Format(String),
-    /// The API answered with an error.
-    #[error("the query API refused the query ({kind}): {message}")]
-    Api {
-        /// `errorType`, e.g. `bad_data`.
-        kind: String,
-        /// `error`.
-        message: String,
-    },
-    /// A result type other than an instant vector.
-    #[error("the query gave a {0}, not an instant vector; aggregate it `by` the module label")]
-    NotVector(String),
+#[derive(Deserialize)]
+struct RawSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
 }
 
-/// Each module's value from one instant query, by the module label; series without
-/// the label and values that are not finite numbers are counted in `skipped`.
-pub fn parse_vector(
-    text: &str,
-    module_label: &str,
-) -> Result<(BTreeMap<String, f64>, usize), QueryError> {
-    let response: Response =
-        serde_json::from_str(text).map_err(|e| QueryError::Format(e.to_string()))?;
-    if response.status != "success" {
+/// Parses a `/api/v1/query` or `/api/v1/query_range` response body.
+pub fn parse_query_response(text: &str) -> Result<QueryResponse, QueryError> {
+    let envelope: Envelope =
+        serde_json::from_str(text).map_err(|e| QueryError::Json(e.to_string()))?;
+    if envelope.status != "success" {
         return Err(QueryError::Api {
-            kind: response
-                .error_type
-                .unwrap_or_else(|| response.status.clone()),
-            message: response.error.unwrap_or_default(),
+            error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
+            error: envelope
+                .error
+                .unwrap_or_else(|| format!("status {:?} without a message", envelope.status)),
+            warnings: envelope.warnings,
         });
     }
-    let data = response
+    let raw = envelope
         .data
-        .ok_or_else(|| QueryError::Format("no data".to_owned()))?;
-    if data.result_type != "vector" {
-        return Err(QueryError::NotVector(data.result_type));
-    }
-    let series: Vec<Series> =
-        serde_json::from_value(data.result).map_err(|e| QueryError::Format(e.to_string()))?;
-    let mut values = BTreeMap::new();
-    let mut skipped = 0;
-    for one in series {
-        let value = one.value.1.parse::<f64>().ok().filter(|v| v.is_finite());
-        match (one.metric.get(module_label), value) {
-            (Some(module), Some(value)) => {
-                values.insert(module.clone(), value);
-            }
-            _ => skipped += 1,
+        .ok_or_else(|| QueryError::Json("`status` is success but `data` is missing".into()))?;
+    let mut skipped_values = 0u64;
+    let mut number = |text: &str| {
+        let value = parse_number(text);
+        if value.is_none() {
+            skipped_values += 1;
         }
-    }
-    Ok((values, skipped))
+        value
+    };
+    let data = match raw {
+        RawData::Vector(samples) => QueryData::Vector(
+            samples
+                .into_iter()
+                .filter_map(|sample| {
+                    let (timestamp, text) = sample.value?;
+                    Some(InstantSample {
+                        labels: sample.metric,
+                        timestamp,
+                        value: number(&text)?,
+                    })
+                })
+                .collect(),
+        ),
+        RawData::Matrix(series) => QueryData::Matrix(
+            series
+                .into_iter()
+                .map(|series| RangeSeries {
+                    points: series
+                        .values
+                        .iter()
+                        .filter_map(|(t, text)| Some((*t, number(text)?)))
+                        .collect(),
+                    labels: series.metric,
+                })
+                .collect(),
+        ),
+        RawData::Scalar((timestamp, text)) => {
+            QueryData::Scalar(timestamp, number(&text).unwrap_or(f64::NAN))
+        }
+        RawData::String((timestamp, text)) => QueryData::String(timestamp, text),
+    };
+    Ok(QueryResponse {
+        data,
+        warnings: envelope.warnings,
+        skipped_values,
+    })
 }
 
-/// The queries of one round, in order: rate, error ratio, mean, p50, p95, p99.
-const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
+/// Each vector sample's value by the module its `label` names. Samples without the
+/// label are skipped; the count of them is returned too.
+pub fn values_by_module(samples: &[InstantSample], label: &str) -> (Vec<(String, f64)>, u64) {
+    let mut missing = 0;
+    let values = samples
+        .iter()
+        .filter_map(|sample| match sample.labels.get(label) {
+            Some(module) if !module.is_empty() => Some((module.clone(), sample.value)),
+            _ => {
+                missing += 1;
+                None
+            }
+        })
+        .collect();
+    (values, missing)
+}
 
-/// Asks a query API for every module's statistics each round.
-#[derive(Debug, Clone)]
-pub struct QueryFeed {
-    base: String,
-    label: String,
-    queries: Vec<String>,
-    max_modules: usize,
-    modules: std::collections::BTreeSet<String>,
+/// Builds query API URLs against a base such as `http://prometheus:9090` (a path
+/// prefix, as Thanos or Mimir use, is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryApi {
+    base_url: String,
+}
+
+impl QueryApi {
+    /// An API at `base_url` (a trailing `/` is dropped).
+    pub fn new(base_url: &str) -> Self {
+        QueryApi {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `/api/v1/query?query=…[&time=…]`.
+    pub fn instant_url(&self, promql: &str, time_seconds: Option<f64>) -> String {
+        let mut url = format!("{}/api/v1/query?query={}", self.base_url, encode(promql));
+        if let Some(time) = time_seconds {
+            url.push_str(&format!("&time={}", format_seconds(time)));
+        }
+        url
+    }
+
+    /// `/api/v1/query_range?query=…&start=…&end=…&step=…`.
+    pub fn range_url(&self, promql: &str, start: f64, end: f64, step_seconds: f64) -> String {
+        format!(
+            "{}/api/v1/query_range?query={}&start={}&end={}&step={}",
+            self.base_url,
+            encode(promql),
+            format_seconds(start),
+            format_seconds(end),
+            format_seconds(step_seconds)
+        )
+    }
+}
+
+/// Seconds with millisecond precision, as the API accepts them.
+fn format_seconds(seconds: f64) -> String {
+    let text = format!("{seconds:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Percent-encodes a query parameter (everything but RFC 3986's unreserved bytes).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The PromQL a query source runs per tick, one result series per module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromqlSet {
+    /// Requests per second.
+    pub rate: String,
+    /// Errors ÷ requests, 0..1.
+    pub error_rate: String,
+    /// Mean latency, seconds (for the share of time spent).
+    pub mean: String,
+    /// Median latency, seconds.
+    pub p50: String,
+    /// 95th percentile latency, seconds.
+    pub p95: String,
+    /// 99th percentile latency, seconds.
+    pub p99: String,
+}
+
+/// What the default PromQL is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromqlInputs<'a> {
+    /// The label naming the service (`job`, `service`).
+    pub module_label: &'a str,
+    /// The request counter, e.g. `http_requests_total`.
+    pub requests_counter: &'a str,
+    /// The selector of error series, e.g. `code=~"5.."`.
+    pub error_selector: &'a str,
+    /// The latency histogram, e.g. `http_request_duration_seconds`.
+    pub latency_histogram: &'a str,
+    /// The rate range, e.g. `1m`.
+    pub range: &'a str,
+}
+
+impl Default for PromqlInputs<'_> {
+    fn default() -> Self {
+        PromqlInputs {
+            module_label: "job",
+            requests_counter: "http_requests_total",
+            error_selector: r#"code=~"5..""#,
+            latency_histogram: "http_request_duration_seconds",
+            range: "1m",
+        }
+    }
+}
+
+impl PromqlSet {
+    /// The default queries for these names.
+    pub fn new(inputs: &PromqlInputs<'_>) -> Self {
+        let PromqlInputs {
+            module_label: by,
+            requests_counter: counter,
+            error_selector: errors,
+            latency_histogram: histogram,
+            range,
+        } = inputs;
+        let rate = format!("sum by ({by}) (rate({counter}[{range}]))");
+        let quantile = |q: &str| {
+            format!(
+                "histogram_quantile({q}, sum by ({by}, le) (rate({histogram}_bucket[{range}])))"
+            )
+        };
+        PromqlSet {
+            error_rate: format!("sum by ({by}) (rate({counter}{{{errors}}}[{range}])) / {rate}"),
+            mean: format!(
+                "sum by ({by}) (rate({histogram}_sum[{range}])) / sum by ({by}) (rate({histogram}_count[{range}]))"
+            ),
+            rate,
+            p50: quantile("0.5"),
+            p95: quantile("0.95"),
+            p99: quantile("0.99"),
+        }
+    }
+}
+
+impl PromqlSet {
+    /// The queries of one round, in the order `QueryFeed::feed` reads their answers.
+    fn in_order(&self) -> [&str; 6] {
+        [
+            &self.rate,
+            &self.error_rate,
+            &self.mean,
+            &self.p50,
+            &self.p95,
+            &self.p99,
+        ]
+    }
 }
 
 /// What one round gave the monitor.
@@ -117,25 +344,25 @@ pub struct QueryReport {
     pub problems: Vec<String>,
 }
 
+/// Asks a query API for every module's statistics each round: rate, error ratio,
+/// mean and p50/p95/p99 per module become the module's reported statistics, and the
+/// monitor adds anomaly detection, the alert lifecycle and the bottleneck ranking.
+#[derive(Debug, Clone)]
+pub struct QueryFeed {
+    api: QueryApi,
+    label: String,
+    queries: PromqlSet,
+    max_modules: usize,
+    modules: std::collections::BTreeSet<String>,
+}
+
 impl QueryFeed {
     /// A feed for the configured API and PromQL.
-    pub fn new(settings: &QuerySettings) -> QueryFeed {
-        let label = settings.module_label.trim().to_owned();
-        let fill = |query: &str| query.replace("{label}", &label);
-        let mut queries = vec![
-            fill(&settings.rate_query),
-            fill(&settings.error_rate_query),
-            fill(&settings.mean_query),
-        ];
-        queries.extend(
-            QUANTILES
-                .iter()
-                .map(|q| fill(&settings.quantile_query).replace("{q}", &q.to_string())),
-        );
+    pub fn new(settings: &super::config::QuerySettings) -> QueryFeed {
         QueryFeed {
-            base: settings.url.trim_end_matches('/').to_owned(),
-            label,
-            queries,
+            api: QueryApi::new(&settings.url),
+            label: settings.module_label.trim().to_owned(),
+            queries: settings.promql(),
             max_modules: settings.max_modules,
             modules: Default::default(),
         }
@@ -144,35 +371,44 @@ impl QueryFeed {
     /// The round's instant-query URLs at `time` (Unix seconds).
     pub fn instant_urls(&self, time: f64) -> Vec<String> {
         self.queries
+            .in_order()
             .iter()
-            .map(|query| {
-                format!(
-                    "{}/api/v1/query?query={}&time={time:.3}",
-                    self.base,
-                    encode(query)
-                )
-            })
+            .map(|query| self.api.instant_url(query, Some(time)))
             .collect()
     }
 
     /// Records one round's answers (in `instant_urls` order) at `now`.
     pub fn feed(
         &mut self,
-        monitor: &mut PerformanceMonitor,
+        monitor: &mut crate::monitor::PerformanceMonitor,
         bodies: &[String],
         now: f64,
     ) -> Result<QueryReport, QueryError> {
+        use crate::monitor::{ModuleSource, ReportedMetrics, Sample};
         let mut report = QueryReport::default();
-        let mut columns = Vec::with_capacity(bodies.len());
+        let mut columns: Vec<BTreeMap<String, f64>> = Vec::with_capacity(bodies.len());
         for body in bodies {
-            let (values, skipped) = parse_vector(body, &self.label)?;
-            if skipped > 0 {
-                report.problems.push(format!(
-                    "{skipped} series without a {} label or a number",
-                    self.label
+            let response = parse_query_response(body)?;
+            report
+                .problems
+                .extend(response.warnings.iter().map(|w| format!("warning: {w}")));
+            let QueryData::Vector(samples) = &response.data else {
+                return Err(QueryError::Json(
+                    "a query gave no instant vector; aggregate it `by` the module label".into(),
                 ));
+            };
+            let (values, missing) = values_by_module(samples, &self.label);
+            if missing > 0 {
+                report
+                    .problems
+                    .push(format!("{missing} series without a {} label", self.label));
             }
-            columns.push(values);
+            columns.push(
+                values
+                    .into_iter()
+                    .filter(|(_, value)| value.is_finite() && *value >= 0.0)
+                    .collect(),
+            );
         }
         let column = |index: usize, module: &str| -> Option<f64> {
             columns.get(index).and_then(|c| c.get(module)).copied()
@@ -188,18 +424,17 @@ impl QueryFeed {
                 }
                 self.modules.insert(module.clone());
             }
-            let metrics = ReportedMetrics {
-                requests_per_second: column(0, module),
-                error_rate: column(1, module).map(|r| r.clamp(0.0, 1.0)),
-                latency_mean: column(2, module),
-                latency_p50: column(3, module),
-                latency_p95: column(4, module),
-                latency_p99: column(5, module),
-                ..ReportedMetrics::default()
-            };
             let sample = Sample::Reported {
                 module: module.clone(),
-                metrics,
+                metrics: ReportedMetrics {
+                    requests_per_second: column(0, module),
+                    error_rate: column(1, module).map(|r| r.clamp(0.0, 1.0)),
+                    latency_mean: column(2, module),
+                    latency_p50: column(3, module),
+                    latency_p95: column(4, module),
+                    latency_p99: column(5, module),
+                    ..ReportedMetrics::default()
+                },
             };
             match monitor.observe(&sample, now) {
                 Ok(id) => {
@@ -219,71 +454,56 @@ impl QueryFeed {
     }
 }
 
-/// Percent-encodes a query-string value.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte))
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn vectors_errors_and_urls() {
-        let (values, skipped) = parse_vector(
-            r#"{"status":"success","data":{"resultType":"vector","result":[
-                {"metric":{"job":"api"},"value":[1.5,"55"]},
-                {"metric":{"job":"db"},"value":[1.5,"NaN"]},
-                {"metric":{},"value":[1.5,"3"]}]}}"#,
-            "job",
-        )
-        .expect("valid");
+    fn default_promql_reads_as_written_by_hand() {
+        let set = PromqlSet::new(&PromqlInputs::default());
+        assert_eq!(set.rate, "sum by (job) (rate(http_requests_total[1m]))");
         assert_eq!(
-            values.into_iter().collect::<Vec<_>>(),
-            [("api".to_owned(), 55.0)]
+            set.error_rate,
+            r#"sum by (job) (rate(http_requests_total{code=~"5.."}[1m])) / sum by (job) (rate(http_requests_total[1m]))"#
         );
-        assert_eq!(skipped, 2);
-        let error = parse_vector(
-            r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#,
-            "job",
-        )
-        .expect_err("an error");
         assert_eq!(
-            error.to_string(),
-            "the query API refused the query (bad_data): parse error"
+            set.p99,
+            "histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[1m])))"
         );
-        let matrix = parse_vector(
-            r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
-            "job",
-        )
-        .expect_err("a matrix");
-        assert!(matches!(matrix, QueryError::NotVector(_)));
-        assert!(parse_vector("<html>", "job").is_err());
-
-        let settings = QuerySettings {
-            url: "http://prom:9090/".to_owned(),
-            ..QuerySettings::default()
-        };
-        let feed = QueryFeed::new(&settings);
-        let urls = feed.instant_urls(100.0);
-        assert_eq!(urls.len(), 6);
-        assert!(urls[0].starts_with("http://prom:9090/api/v1/query?query=sum%20by%20%28job%29"));
-        assert!(urls[2].contains("duration_seconds_sum"), "{}", urls[2]);
-        assert!(urls[4].contains("quantile%280.95%2C"), "{}", urls[4]);
-        assert!(urls[0].ends_with("&time=100.000"));
     }
 
     #[test]
+    fn urls_encode_promql_and_times() {
+        let api = QueryApi::new("http://127.0.0.1:9090/prefix/");
+        assert_eq!(
+            api.instant_url(r#"up{job="a b"}"#, Some(1_700_000_000.5)),
+            "http://127.0.0.1:9090/prefix/api/v1/query?query=up%7Bjob%3D%22a%20b%22%7D&time=1700000000.5"
+        );
+        assert_eq!(
+            api.range_url("x", 10.0, 70.0, 15.0),
+            "http://127.0.0.1:9090/prefix/api/v1/query_range?query=x&start=10&end=70&step=15"
+        );
+    }
+
+    #[test]
+    fn warnings_and_native_histogram_samples() {
+        let text = r#"{"status":"success","warnings":["partial response"],"data":{"resultType":"vector","result":[
+            {"metric":{"job":"a"},"value":[1,"+Inf"]},
+            {"metric":{"job":"b"},"histogram":[1,{"count":"2"}]},
+            {"metric":{"job":"c"},"value":[1,"fast"]}]}}"#;
+        let response = parse_query_response(text).expect("valid");
+        assert_eq!(response.warnings, vec!["partial response"]);
+        assert_eq!(response.skipped_values, 1);
+        let QueryData::Vector(samples) = response.data else {
+            panic!()
+        };
+        assert_eq!(samples.len(), 1);
+        assert_eq!(samples[0].value, f64::INFINITY);
+    }
+    #[test]
     fn a_round_becomes_reported_statistics() {
+        use crate::monitor::{ModuleSource, PerformanceMonitor};
+        use crate::sources::config::QuerySettings;
         let vector = |pairs: &[(&str, &str)]| {
             let result: Vec<String> = pairs
                 .iter()

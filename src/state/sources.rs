@@ -500,27 +500,22 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
 }
 
 async fn probe(settings: ProbeSettings, sink: Sink) {
-    use crate::sources::probe::{ProbeOutcome, ProbeResult, StatusRanges};
+    use crate::sources::probe::{ProbeReason, ProbeResponse, ProbeResult};
+    use crate::sources::{ExpectedStatus, classify};
     let timeout_ms = (settings.timeout_seconds * 1000.0) as u32;
-    let targets: Vec<(String, String, StatusRanges, bool)> = settings
+    // The config was validated, so every expectation parses.
+    let targets: Vec<(String, String, ExpectedStatus, bool)> = settings
         .targets
         .iter()
-        .filter_map(|t| {
-            StatusRanges::parse(&t.expect)
-                .ok()
-                .map(|ranges| (t.module.clone(), t.url.clone(), ranges, t.no_cors))
+        .map(|t| {
+            let expected = ExpectedStatus::parse(&t.expect).unwrap_or_default();
+            (t.module.clone(), t.url.clone(), expected, t.no_cors)
         })
         .collect();
-    if targets.iter().any(|t| t.3) {
-        sink.status.borrow_mut().note = Some(
-            "no-cors probes are opaque: they measure reachability and time, but the \
-             browser hides the HTTP status, so an error page counts as success"
-                .to_owned(),
-        );
-    }
     poll(settings.interval_seconds, &sink.clone(), || async {
-        let mut failures = Vec::new();
-        for (module, url, ranges, opaque) in &targets {
+        let mut unanswered = 0;
+        let mut verdicts = Vec::with_capacity(targets.len());
+        for (module, url, expected, opaque) in &targets {
             let started = platform::performance_now();
             let options = net::FetchOptions {
                 timeout_ms,
@@ -530,41 +525,48 @@ async fn probe(settings: ProbeSettings, sink: Sink) {
                 ..net::FetchOptions::default()
             };
             let reply = net::fetch(url, &options).await;
-            let timing = net::resource_timing(url, started);
-            let result = match &reply {
-                Ok(reply) => ProbeResult::Response {
-                    status: (!reply.opaque).then_some(reply.status),
-                    measured_ms: reply.elapsed_ms,
-                    resource_ms: timing.map(|t| t.duration_ms),
-                },
-                Err(net::NetError::Timeout { .. }) => ProbeResult::Timeout {
-                    after_ms: f64::from(timeout_ms),
-                },
-                Err(error) => ProbeResult::NetworkError {
-                    message: error.to_string(),
-                    measured_ms: platform::performance_now() - started,
-                },
+            let measured_seconds = (platform::performance_now() - started) / 1e3;
+            let result = ProbeResult {
+                response: reply.as_ref().ok().map(|r| {
+                    if r.opaque {
+                        ProbeResponse::Opaque
+                    } else {
+                        ProbeResponse::Status(r.status)
+                    }
+                }),
+                timed_out: matches!(reply, Err(net::NetError::Timeout { .. })),
+                network_error: reply.as_ref().err().map(ToString::to_string),
+                measured_seconds,
+                resource_timing_seconds: net::resource_timing(url, started)
+                    .map(|t| t.duration_ms / 1e3),
             };
-            let outcome = ProbeOutcome::classify(&result, ranges);
+            let verdict = classify(&result, *expected);
             let recorded = sink.feed(|monitor, now| {
-                let id = monitor.record(module, outcome.latency_seconds, outcome.ok, now)?;
+                let id = monitor.record(module, verdict.latency_seconds, verdict.ok, now)?;
                 monitor.set_source(id, ModuleSource::Probe);
                 Ok::<_, crate::monitor::RecordError>(())
             });
-            let mut status = sink.status.borrow_mut();
             match recorded {
-                Some(Ok(())) => status.accepted += 1,
-                Some(Err(error)) => status.reject(1, error.to_string()),
+                Some(Ok(())) => sink.status.borrow_mut().accepted += 1,
+                Some(Err(error)) => sink.status.borrow_mut().reject(1, error.to_string()),
                 None => {}
             }
-            if let Some(reason) = outcome.reason {
-                failures.push(format!("{module}: {reason}"));
+            if matches!(
+                verdict.reason,
+                ProbeReason::Timeout | ProbeReason::Network(_)
+            ) {
+                unanswered += 1;
+            }
+            if verdict.reason != ProbeReason::Ok {
+                verdicts.push(format!("{module}: {}", verdict.reason));
             }
         }
-        // A probe that answers with an error is data, not a source failure; only when
-        // every target failed to answer does the source itself count as failing.
-        if !targets.is_empty() && failures.len() == targets.len() {
-            return Err(failures.join("; "));
+        // Each target's latest verdict, when it is not a plain success.
+        sink.status.borrow_mut().note = (!verdicts.is_empty()).then(|| verdicts.join(" · "));
+        // An error status is data about the module; the source itself fails only when
+        // no target answered at all.
+        if !targets.is_empty() && unanswered == targets.len() {
+            return Err("no target answered".to_owned());
         }
         Ok(())
     })

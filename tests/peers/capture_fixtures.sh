@@ -67,4 +67,5 @@ q query 'sum by (handler) (rate(http_requests_total[5s' >"$out/query_error.json"
 q query_range 'sum by (handler) (rate(http_requests_total[5s]))' \
     --data-urlencode "start=$((end - 8))" --data-urlencode "end=$end" --data-urlencode step=1 \
     >"$out/query_range_matrix.json"
+python3 tests/peers/spec_dashboard.py --print >"$out/dashboard_python.json"
 echo "captured into $out"

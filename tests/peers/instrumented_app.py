@@ -19,9 +19,10 @@ with --port-file, written to that file once the server is ready.
 
 import argparse
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
+from peer_server import add_port_arguments, serve
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import choose_encoder
 
@@ -88,16 +89,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--port-file")
-    args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    port = server.server_address[1]
-    print(f"listening on {port}", flush=True)
-    if args.port_file:
-        with open(args.port_file, "w") as out:
-            out.write(str(port))
-    server.serve_forever()
+    add_port_arguments(parser)
+    serve(Handler, parser.parse_args())
 
 
 if __name__ == "__main__":

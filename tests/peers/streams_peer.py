@@ -13,8 +13,8 @@ said otherwise:
   /many-series     an exposition page with 100,000 distinct series (one module each);
   /bad-events      SSE whose messages mix good events of module `sse_mixed` with
                    broken JSON, NaN and negative latencies, and missing fields;
-  /dashboard-nan.json  the spec's dashboard with NaN and negative values, as Python's
-                   json.dumps writes them;
+  /dashboard-nan.json  the spec's dashboard with one module holding NaN and negative
+                   values, as Python's json.dumps writes them, and one good module;
   /probe/fast      200 at once;   /probe/slow   200 after 300 ms;
   /probe/error     500 at once;   /probe/hang   no answer for 30 s;
   /probe/nocors    200 without Access-Control-Allow-Origin (a CORS refusal).
@@ -182,7 +182,10 @@ class Handler(BaseHTTPRequestHandler):
                 metrics = document["modules"]["legacy_auth"]["metrics"]
                 metrics["latency_p99"] = float("nan")
                 metrics["latency_mean"] = -0.5
-                document["modules"] = {"nan_auth": document["modules"]["legacy_auth"]}
+                document["modules"] = {
+                    "nan_auth": document["modules"]["legacy_auth"],
+                    "fine_billing": document["modules"]["legacy_billing"],
+                }
                 self.reply(200, json.dumps(document), "application/json")
             elif path == "/big":
                 size = 50 * 1024 * 1024
