@@ -359,3 +359,74 @@ async fn app_mounts_with_the_simulated_modules() {
         text(&parent, "[data-testid=error-panel]")
     );
 }
+
+#[path = "common/workloads.rs"]
+mod workloads;
+
+/// Milliseconds on the page's clock.
+fn now_ms() -> f64 {
+    redline::platform::performance_now()
+}
+
+/// The event-stream path in the browser's wasm engine, from message text to the core:
+/// 200 messages of 1,000 events each (as an SSE or WebSocket source hands them over).
+/// Prints events per second for the README; checks every event was recorded.
+#[wasm_bindgen_test]
+fn event_messages_reach_the_core_in_wasm() {
+    use redline::sources::EventFeed;
+    let batch = format!(
+        "[{}]",
+        (0..workloads::EVENTS)
+            .map(workloads::event_line)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut monitor = PerformanceMonitor::default();
+    let mut feed = EventFeed::new();
+    let messages = 200;
+    let started = now_ms();
+    for _ in 0..messages {
+        let _ = feed.feed(&mut monitor, &batch, workloads::T0 + 0.5);
+    }
+    let seconds = (now_ms() - started) / 1e3;
+    let events = (messages * workloads::EVENTS) as f64;
+    wasm_bindgen_test::console_log!(
+        "wasm event path: {events} events in {:.1} ms = {:.2} M events/s",
+        seconds * 1e3,
+        events / seconds / 1e6
+    );
+    assert_eq!(feed.stats().recorded, events as u64);
+}
+
+/// Exposition parsing and scraping in the browser's wasm engine, on the 200-handler
+/// page: prints MB/s, and what 200 targets every 5 s cost of one core.
+#[wasm_bindgen_test]
+fn exposition_scrapes_in_wasm() {
+    use redline::sources::{Format, LabelMatcher, ModuleBy, Scrape, ScrapeConfig};
+    let pages = [workloads::page(0), workloads::page(1)];
+    let mut config = ScrapeConfig::new(ModuleBy::Label("handler".into()));
+    config.requests_counter = Some("http_requests_total".into());
+    config.error_matchers = vec![LabelMatcher::parse(r#"code=~"5..""#).expect("matcher")];
+    config.latency_histogram = Some("http_request_duration_seconds".into());
+    let mut scrape = Scrape::new(config);
+    let rounds = 40;
+    let mut samples = 0;
+    let started = now_ms();
+    for round in 0..rounds {
+        let report = scrape
+            .scrape(&pages[round % 2], Format::Prometheus)
+            .expect("a valid page");
+        samples += report.samples.len();
+    }
+    let ms_per_page = (now_ms() - started) / rounds as f64;
+    let megabytes = pages[0].len() as f64 / 1e6;
+    wasm_bindgen_test::console_log!(
+        "wasm scrape: {:.0} KB page in {ms_per_page:.2} ms = {:.0} MB/s; 200 such targets \
+         every 5 s take {:.1} % of one core",
+        megabytes * 1e3,
+        megabytes / (ms_per_page / 1e3),
+        200.0 * ms_per_page / 5_000.0 * 100.0
+    );
+    // Every round after the first gives each handler's counts and histogram.
+    assert!(samples >= (rounds - 1) * 2 * workloads::HANDLERS, "{samples} samples");
+}
