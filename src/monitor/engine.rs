@@ -212,7 +212,7 @@ impl PerformanceMonitor {
         let Some(module) = self.modules.get_mut(id.index()) else {
             return Err(RecordError::UnknownId(id.index()));
         };
-        let result = module.add_request(latency_seconds, ok, now);
+        let result = module.add_request_in(&self.layout, latency_seconds, ok, now);
         if result.is_err() {
             self.status.rejected_records += 1;
         }
@@ -256,7 +256,7 @@ impl PerformanceMonitor {
         let id = self.module_id(module, now)?;
         let m = &mut self.modules[id.index()];
         m.window.add_counts(requests, errors);
-        m.last_update = m.last_update.max(now);
+        m.window.note_update(now);
         Ok(id)
     }
 
@@ -282,7 +282,7 @@ impl PerformanceMonitor {
                     .add_buckets(upper_bounds_seconds, increases, *sum_increase_seconds)
                 {
                     Ok(()) => {
-                        m.last_update = m.last_update.max(now);
+                        m.window.note_update(now);
                         Ok(id)
                     }
                     Err(error) => {
@@ -316,7 +316,7 @@ impl PerformanceMonitor {
                     return Err(error);
                 }
                 let m = &mut self.modules[id.index()];
-                m.last_update = m.last_update.max(now);
+                m.window.note_update(now);
                 Ok(id)
             }
         }

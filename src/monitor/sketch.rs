@@ -19,21 +19,49 @@ const MIN_VALUE_SECONDS: f64 = 1.0e-9;
 pub const QUANTILES: [f64; 4] = [0.50, 0.95, 0.99, 0.999];
 
 /// Bin layout shared by every sketch of one monitor.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SketchLayout {
     mapping: DdConfig,
     relative_error: f64,
     max_bins: usize,
+    /// `mapping.value(key)` for keys from `first_value_key`, covering latencies from a
+    /// microsecond to over a quarter of an hour: quantiles read a bin's value here
+    /// instead of computing an `exp` (the same function, so the same bits).
+    values: Box<[f64]>,
+    first_value_key: i32,
+}
+
+/// Most entries in a layout's value table (32 KiB); at the default 1 % error the table
+/// needs about 1,200.
+const MAX_VALUE_TABLE: usize = 4096;
+
+impl std::fmt::Debug for SketchLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SketchLayout")
+            .field("mapping", &self.mapping)
+            .field("relative_error", &self.relative_error)
+            .field("max_bins", &self.max_bins)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SketchLayout {
-    /// `relative_error` must be in (0, 1); `max_bins` bounds each window's dense array.
+    /// `relative_error` must be in (0, 1); `max_bins` bounds each window's dense array
+    /// (16 to 65,536, so that a bin's index fits in 16 bits).
     pub fn new(relative_error: f64, max_bins: usize) -> Self {
-        let max_bins = max_bins.max(16);
+        let max_bins = max_bins.clamp(16, 1 << 16);
+        let mapping = DdConfig::new(relative_error, max_bins as u32, MIN_VALUE_SECONDS);
+        let first_value_key = mapping.key(1e-6);
+        let entries = (i64::from(mapping.key(1e3)) - i64::from(first_value_key) + 1)
+            .clamp(0, MAX_VALUE_TABLE as i64) as i32;
         Self {
-            mapping: DdConfig::new(relative_error, max_bins as u32, MIN_VALUE_SECONDS),
+            mapping,
             relative_error,
             max_bins,
+            values: (0..entries)
+                .map(|i| mapping.value(first_value_key + i))
+                .collect(),
+            first_value_key,
         }
     }
 
@@ -47,7 +75,12 @@ impl SketchLayout {
     }
 
     fn value(&self, key: i32) -> f64 {
-        self.mapping.value(key)
+        let position = i64::from(key) - i64::from(self.first_value_key);
+        usize::try_from(position)
+            .ok()
+            .and_then(|position| self.values.get(position))
+            .copied()
+            .unwrap_or_else(|| self.mapping.value(key))
     }
 }
 
@@ -64,25 +97,52 @@ pub struct QuantileEstimates {
 }
 
 /// One module's (or one distribution's) latency window.
-#[derive(Debug, Clone, Default)]
+///
+/// `repr(C)` keeps what `add` touches (the open tick's counts pointer, key range and
+/// totals: 32 bytes) at the front, so a module's per-record state shares one cache line
+/// (`ModuleWindow` puts its own open-tick counters just before it).
+#[derive(Debug, Clone)]
+#[repr(C)]
 pub struct WindowSketch {
+    /// Counts of the open tick, by key; same length (and key range) as `window`.
+    open: Box<[u32]>,
     /// First key held by `window` and `open`.
     key_offset: i32,
-    /// Counts of every closed tick in the window, by key.
-    window: Vec<u32>,
-    /// Counts of the open tick, by key; same layout as `window`.
-    open: Vec<u32>,
-    /// Index range of `open` that was touched this tick (inclusive), if any.
-    open_touched: Option<(usize, usize)>,
-    /// One bit per bin of `open`, set when the bin is non-zero: closing a tick visits
-    /// only those bins, with no branch per empty bin.
-    open_bits: Vec<u64>,
+    /// Index range of `open` touched this tick, inclusive; empty when `lo > hi`.
+    open_lo: u16,
+    open_hi: u16,
+    /// Zero-latency samples of the open tick.
     open_zeros: u32,
-    /// Samples in the open tick, zeros included.
-    open_total: u64,
+    /// Samples in the open tick, zeros included (saturating, as per-tick counts are u32).
+    open_total: u32,
+    /// Counts of every closed tick in the window, by key.
+    window: Box<[u32]>,
     window_zeros: u64,
     window_total: u64,
     collapsed: bool,
+}
+
+impl WindowSketch {
+    /// Bytes at the front that `add` touches.
+    #[cfg(test)]
+    pub(crate) const OPEN_TICK_BYTES: usize = std::mem::offset_of!(WindowSketch, window);
+}
+
+impl Default for WindowSketch {
+    fn default() -> Self {
+        WindowSketch {
+            open: Box::default(),
+            key_offset: 0,
+            open_lo: u16::MAX,
+            open_hi: 0,
+            open_zeros: 0,
+            open_total: 0,
+            window: Box::default(),
+            window_zeros: 0,
+            window_total: 0,
+            collapsed: false,
+        }
+    }
 }
 
 /// Where a closed tick's encoding sits in a module's byte ring.
@@ -92,14 +152,24 @@ pub struct TickMark {
     pub bytes: u32,
     /// Zero-latency samples of the tick.
     pub zeros: u32,
+    /// How the tick's bins are encoded: 0 for sparse pairs, else the bit width of each
+    /// count in a dense run (see [`TickLog`]).
+    pub width: u8,
 }
 
 /// The encoded closed ticks of one window, oldest first: a byte ring appended at the
-/// back and consumed from the front, grown to fit (never doubled), never compacted.
+/// back and consumed from the front, grown to fit (never doubled).
 ///
-/// Each tick is kept only to subtract it when it leaves the window. Encoding: per
-/// non-empty bin, a LEB128 varint of `(zigzag(key - previous_key) << 1) | has_count`,
-/// then a varint count when `has_count` (a count of one, the common case, costs nothing).
+/// Each tick is kept only to subtract it when it leaves the window, in whichever of two
+/// encodings is smaller:
+/// - sparse, for ticks with few events: per non-empty bin, a LEB128 varint of
+///   `(zigzag(key - previous_key) << 1) | has_count`, then a varint count when
+///   `has_count` (a count of one, the common case, costs nothing);
+/// - dense, for ticks whose events fill a run of adjacent bins (a busy module): a
+///   varint of `zigzag(first_key)`, a varint of the run's length, then every bin's
+///   count in `width` bits, least significant first, `width` being just enough for the
+///   tick's largest count. At 1,000 events per tick that is about 0.6 bytes per bin
+///   against 2 for the sparse pairs.
 #[derive(Debug, Clone, Default)]
 pub struct TickLog {
     bytes: VecDeque<u8>,
@@ -121,16 +191,12 @@ impl TickLog {
     /// Removes the oldest `count` bytes, handing them to `read` as one slice.
     fn consume(&mut self, count: usize, read: impl FnOnce(&[u8])) {
         let count = count.min(self.bytes.len());
-        let (front, back) = self.bytes.as_slices();
-        if count <= front.len() {
-            read(&front[..count]);
-        } else {
-            // The tick wraps around the ring's end: join its two halves.
-            let mut joined = Vec::with_capacity(count);
-            joined.extend_from_slice(front);
-            joined.extend_from_slice(&back[..count - front.len()]);
-            read(&joined);
+        if count > self.bytes.as_slices().0.len() {
+            // The tick wraps around the ring's end: rotate in place (about once per
+            // turn of the ring) rather than allocate a joined copy.
+            self.bytes.make_contiguous();
         }
+        read(&self.bytes.as_slices().0[..count]);
         self.bytes.drain(..count);
         if self.bytes.is_empty() && self.bytes.capacity() > 1024 {
             self.bytes.shrink_to(256);
@@ -143,50 +209,75 @@ impl TickLog {
     }
 }
 
-/// Where a tick's quantile ranks fall, found while its bins are walked in key order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum RankKey {
-    Unset,
-    Zero,
-    Bin(i32),
-}
-
-struct RankWalk {
-    ranks: [u64; 4],
-    seen: u64,
-    next: usize,
-    keys: [RankKey; 4],
-}
-
-impl RankWalk {
-    fn new(samples: u64, zeros: u64) -> Self {
-        let mut walk = RankWalk {
-            ranks: QUANTILES.map(|q| (q * samples.saturating_sub(1) as f64) as u64),
-            seen: zeros,
-            next: 0,
-            keys: [RankKey::Unset; 4],
-        };
-        if samples == 0 {
-            walk.next = QUANTILES.len();
+/// Bins of the samples of rank `floor(q * (n - 1))` for each of [`QUANTILES`], among
+/// `zeros` zero-latency samples followed by `bins` (`samples` in all, at least one):
+/// `None` for a rank that falls among the zeros.
+///
+/// The median is sought from the bottom and the tail quantiles, in one pass, from the
+/// top, where only a few percent of the samples lie. Both skip 16 bins at a time while
+/// the rank lies beyond them, then step through the chunk that holds it.
+fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<usize>; 4] {
+    let ranks = QUANTILES.map(|q| (q * samples.saturating_sub(1) as f64) as u64);
+    let mut found = [None; 4];
+    if let Some(target) = ranks[0].checked_sub(zeros) {
+        let mut seen = 0u64;
+        let mut start = 0;
+        while let Some(chunk) = bins.get(start..start + CHUNK_BINS) {
+            let total = chunk_sum(chunk);
+            if seen + total > target {
+                break;
+            }
+            seen += total;
+            start += CHUNK_BINS;
         }
-        while walk.next < QUANTILES.len() && walk.ranks[walk.next] < zeros {
-            walk.keys[walk.next] = RankKey::Zero;
-            walk.next += 1;
-        }
-        walk
-    }
-
-    #[inline]
-    fn add(&mut self, key: i32, count: u32) {
-        self.seen += u64::from(count);
-        while self.next < QUANTILES.len() && self.ranks[self.next] < self.seen {
-            self.keys[self.next] = RankKey::Bin(key);
-            self.next += 1;
+        for (index, &count) in bins.iter().enumerate().skip(start) {
+            seen += u64::from(count);
+            if seen > target {
+                found[0] = Some(index);
+                break;
+            }
         }
     }
+    // From the top, the sought sample is the one with `samples - 1 - rank` above it.
+    let mut above = 0u64;
+    let mut end = bins.len();
+    'tail: for next in (1..ranks.len()).rev() {
+        let target = samples - 1 - ranks[next];
+        while let Some(chunk) = end.checked_sub(CHUNK_BINS).map(|start| &bins[start..end]) {
+            let total = chunk_sum(chunk);
+            if above + total > target {
+                break;
+            }
+            above += total;
+            end -= CHUNK_BINS;
+        }
+        loop {
+            let Some(index) = end.checked_sub(1) else {
+                // The rest lie among the zeros.
+                break 'tail;
+            };
+            if above + u64::from(bins[index]) > target {
+                // The next (lower) rank may lie in the same bin: leave it unvisited.
+                found[next] = Some(index);
+                break;
+            }
+            above += u64::from(bins[index]);
+            end = index;
+        }
+    }
+    found
 }
 
-/// Decodes (key, count) pairs, in ascending key order (the reference for the fast path).
+/// Bins summed at a time while seeking a rank.
+const CHUNK_BINS: usize = 16;
+
+#[inline]
+fn chunk_sum(chunk: &[u32]) -> u64 {
+    chunk.iter().map(|&count| u64::from(count)).sum()
+}
+
+/// Decodes sparse (key, count) pairs, in ascending key order (the reference for the
+/// fast path).
 #[cfg(test)]
 fn decode_pairs(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = (i32, u32)> {
     let mut bytes = bytes;
@@ -203,6 +294,51 @@ fn decode_pairs(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = (i32, u
     })
 }
 
+/// A stack buffer that hands its bytes on whenever it nears full, so the encoders write
+/// without a bounds check per byte reaching the ring.
+struct Staging<'a, F: FnMut(&[u8])> {
+    buffer: [u8; 512],
+    used: usize,
+    written: u32,
+    push: &'a mut F,
+}
+
+impl<'a, F: FnMut(&[u8])> Staging<'a, F> {
+    fn new(push: &'a mut F) -> Self {
+        Staging {
+            buffer: [0; 512],
+            used: 0,
+            written: 0,
+            push,
+        }
+    }
+
+    /// Makes room for one more item (at most 24 bytes).
+    #[inline]
+    fn room(&mut self) {
+        if self.used > self.buffer.len() - 24 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        (self.push)(&self.buffer[..self.used]);
+        self.written += self.used as u32;
+        self.used = 0;
+    }
+
+    #[inline]
+    fn varint(&mut self, value: u64) {
+        self.used += put_varint(&mut self.buffer[self.used..], value);
+    }
+
+    /// Flushes and returns the bytes written in all.
+    fn finish(mut self) -> u32 {
+        self.flush();
+        self.written
+    }
+}
+
 impl WindowSketch {
     /// Adds one latency sample to the open tick.
     #[inline]
@@ -216,7 +352,7 @@ impl WindowSketch {
         if count == 0 {
             return;
         }
-        self.open_total += u64::from(count);
+        self.open_total = self.open_total.saturating_add(count);
         if latency_seconds <= MIN_VALUE_SECONDS {
             self.open_zeros = self.open_zeros.saturating_add(count);
             return;
@@ -224,13 +360,15 @@ impl WindowSketch {
         let index = self.index_for(layout, layout.key(latency_seconds));
         let slot = &mut self.open[index];
         *slot = slot.saturating_add(count);
-        if let Some(word) = self.open_bits.get_mut(index >> 6) {
-            *word |= 1 << (index & 63);
-        }
-        self.open_touched = Some(match self.open_touched {
-            None => (index, index),
-            Some((lo, hi)) => (lo.min(index), hi.max(index)),
-        });
+        // Indexes fit: the arrays never exceed `max_bins` <= 65,536.
+        let index = index as u16;
+        self.open_lo = self.open_lo.min(index);
+        self.open_hi = self.open_hi.max(index);
+    }
+
+    /// Samples in the open tick, zeros included.
+    pub fn open_count(&self) -> u64 {
+        u64::from(self.open_total)
     }
 
     /// Moves the open tick into the window, appending its encoding to `log` (one log
@@ -243,31 +381,65 @@ impl WindowSketch {
         layout: &SketchLayout,
         log: &mut TickLog,
     ) -> (TickMark, QuantileEstimates) {
-        let samples = std::mem::take(&mut self.open_total);
+        let samples = u64::from(std::mem::take(&mut self.open_total));
         let zeros = self.take_open_zeros();
-        if let Some((lo, hi)) = self.open_touched {
-            // Two bytes per bin is the usual encoded size; a larger tick grows the Vec.
-            log.reserve((hi - lo + 1) * 2);
-        }
-        let mut walk = RankWalk::new(samples, u64::from(zeros));
-        let bytes = self.encode_open(&mut |encoded| log.append(encoded), &mut walk);
-        let estimates = QuantileEstimates {
-            values: walk.keys.map(|key| match key {
-                RankKey::Zero => Some(0.0),
-                RankKey::Bin(key) => Some(layout.value(key)),
-                RankKey::Unset => None,
-            }),
+        let (lo, hi) = (
+            usize::from(std::mem::replace(&mut self.open_lo, u16::MAX)),
+            usize::from(std::mem::take(&mut self.open_hi)),
+        );
+        let touched = lo..hi.saturating_add(1).min(self.open.len());
+        let first_key = self.key_offset + lo as i32;
+        let mut estimates = QuantileEstimates {
+            values: [None; 4],
             samples,
             collapsed: self.collapsed,
         };
-        (TickMark { bytes, zeros }, estimates)
+        if samples > 0 {
+            let bins = self.open.get(touched.clone()).unwrap_or_default();
+            estimates.values = rank_bins(bins, u64::from(zeros), samples).map(|index| {
+                Some(index.map_or(0.0, |index| layout.value(first_key + index as i32)))
+            });
+        }
+        let (bytes, width) = match self.open.get_mut(touched.clone()) {
+            Some(open) if !open.is_empty() => encode_open(open, first_key, log),
+            _ => (0, 0),
+        };
+        if let (Some(open), Some(window)) = (
+            self.open.get_mut(touched.clone()),
+            self.window.get_mut(touched),
+        ) {
+            let added: u64 = open.iter().map(|&count| u64::from(count)).sum();
+            if self.window_total + added <= u64::from(u32::MAX) {
+                // No bin can reach u32::MAX: plain adds, which vectorise.
+                for (open, window) in open.iter_mut().zip(window.iter_mut()) {
+                    *window += std::mem::take(open);
+                }
+            } else {
+                for (open, window) in open.iter_mut().zip(window.iter_mut()) {
+                    *window = window.saturating_add(std::mem::take(open));
+                }
+            }
+            self.window_total += added;
+        }
+        (
+            TickMark {
+                bytes,
+                zeros,
+                width,
+            },
+            estimates,
+        )
     }
 
     /// Subtracts the oldest tick of `log` (written by `close_tick_into`).
     pub fn expire_from(&mut self, log: &mut TickLog, mark: TickMark) {
         self.subtract_zeros(mark.zeros);
         log.consume(mark.bytes as usize, |encoded| {
-            self.subtract_encoded(encoded);
+            if mark.width == 0 {
+                self.subtract_sparse(encoded);
+            } else {
+                self.subtract_dense(encoded, u32::from(mark.width));
+            }
         });
         self.release_if_empty();
     }
@@ -284,64 +456,7 @@ impl WindowSketch {
         self.window_total = self.window_total.saturating_sub(u64::from(zeros));
     }
 
-    /// Adds the open tick's bins to the window and encodes them, locating the tick's
-    /// quantile ranks in `walk` on the way; returns the bytes written.
-    fn encode_open(&mut self, push: &mut impl FnMut(&[u8]), walk: &mut RankWalk) -> u32 {
-        let Some((lo, hi)) = self.open_touched.take() else {
-            return 0;
-        };
-        // Encoded through a stack buffer so that the common case (a one-byte key
-        // delta and a count of one) costs no unpredictable branch.
-        let mut buffer = [0u8; 512];
-        let mut used = 0usize;
-        let mut written = 0u32;
-        let mut added = 0u64;
-        let mut previous_key = 0i64;
-        let base_key = i64::from(self.key_offset);
-        for word_index in (lo >> 6)..=(hi >> 6) {
-            let Some(word) = self.open_bits.get_mut(word_index) else {
-                break;
-            };
-            let mut bits = std::mem::take(word);
-            while bits != 0 {
-                let index = (word_index << 6) | bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let (Some(open_count), Some(window_count)) =
-                    (self.open.get_mut(index), self.window.get_mut(index))
-                else {
-                    continue;
-                };
-                let count = std::mem::take(open_count);
-                *window_count = window_count.saturating_add(count);
-                added += u64::from(count);
-                walk.add(base_key as i32 + index as i32, count);
-                if used > buffer.len() - 24 {
-                    push(&buffer[..used]);
-                    written += used as u32;
-                    used = 0;
-                }
-                let key = base_key + index as i64;
-                let has_count = count != 1;
-                used += put_varint(
-                    &mut buffer[used..],
-                    (zigzag(key - previous_key) << 1) | u64::from(has_count),
-                );
-                if count < 0x80 {
-                    buffer[used] = count as u8;
-                    used += usize::from(has_count);
-                } else {
-                    used += put_varint(&mut buffer[used..], u64::from(count));
-                }
-                previous_key = key;
-            }
-        }
-        push(&buffer[..used]);
-        written += used as u32;
-        self.window_total += added;
-        written
-    }
-
-    fn subtract_encoded(&mut self, bytes: &[u8]) {
+    fn subtract_sparse(&mut self, bytes: &[u8]) {
         let len = self.window.len() as i64;
         if len == 0 {
             return;
@@ -391,8 +506,52 @@ impl WindowSketch {
         self.window_total = self.window_total.saturating_sub(removed);
     }
 
+    fn subtract_dense(&mut self, bytes: &[u8], width: u32) {
+        let window_len = self.window.len() as i64;
+        let mut header = bytes.iter().copied();
+        let (Some(first_key), Some(run)) = (read_varint(&mut header), read_varint(&mut header))
+        else {
+            return;
+        };
+        if window_len == 0 {
+            return;
+        }
+        let packed = &bytes[bytes.len() - header.len()..];
+        let start = unzigzag(first_key) - i64::from(self.key_offset);
+        let mask = u64::MAX >> (64 - width);
+        let (mut bits, mut held, mut at) = (0u64, 0u32, 0usize);
+        let mut removed = 0u64;
+        for position in 0..run as i64 {
+            if held < width {
+                // Refill four bytes at a time where they exist.
+                let word = match packed.get(at..at + 4) {
+                    Some(four) => u32::from_le_bytes([four[0], four[1], four[2], four[3]]),
+                    None => {
+                        let tail = packed.get(at..).unwrap_or_default();
+                        tail.iter()
+                            .rev()
+                            .fold(0u32, |word, byte| (word << 8) | u32::from(*byte))
+                    }
+                };
+                bits |= u64::from(word) << held;
+                held += 32;
+                at += 4;
+            }
+            let count = (bits & mask) as u32;
+            bits >>= width;
+            held -= width;
+            // Keys collapsed since this tick closed live in the edge bins.
+            let index = (start + position).clamp(0, window_len - 1) as usize;
+            if let Some(slot) = self.window.get_mut(index) {
+                *slot = slot.saturating_sub(count);
+                removed += u64::from(count);
+            }
+        }
+        self.window_total = self.window_total.saturating_sub(removed);
+    }
+
     fn release_if_empty(&mut self) {
-        if self.window_total == 0 && self.open_touched.is_none() {
+        if self.window_total == 0 && self.open_lo > self.open_hi {
             self.release();
         }
     }
@@ -421,46 +580,13 @@ impl WindowSketch {
         if samples == 0 {
             return estimates;
         }
-        let ranks = QUANTILES.map(|q| (q * (samples - 1) as f64) as u64);
-        let value_at = |index: usize| {
-            let value = layout.value(self.key_offset + index as i32);
-            Some(value.min(max_seconds))
-        };
-        // The median walks up from the bottom; the tail quantiles walk down from the
-        // top, where only a few percent of the samples lie: two short walks instead of
-        // one over every bin.
-        if ranks[0] < self.window_zeros {
-            estimates.values[0] = Some(0.0);
-        } else {
-            let mut seen = self.window_zeros;
-            for (index, &count) in self.window.iter().enumerate() {
-                seen += u64::from(count);
-                if ranks[0] < seen {
-                    estimates.values[0] = value_at(index);
-                    break;
-                }
-            }
-        }
-        let mut next = ranks.len() - 1;
-        let mut above = 0u64;
-        for (index, &count) in self.window.iter().enumerate().rev() {
-            if count == 0 {
-                continue;
-            }
-            above += u64::from(count);
-            // Rank r lies in this bin when fewer than n - r samples sit above it.
-            while next > 0 && ranks[next] >= samples - above {
-                estimates.values[next] = value_at(index);
-                next -= 1;
-            }
-            if next == 0 {
-                break;
-            }
-        }
-        // Whatever the walk did not reach lies among the zeros.
-        for value in &mut estimates.values[1..=next] {
-            *value = Some(0.0);
-        }
+        estimates.values = rank_bins(&self.window, self.window_zeros, samples).map(|index| {
+            Some(index.map_or(0.0, |index| {
+                layout
+                    .value(self.key_offset + index as i32)
+                    .min(max_seconds)
+            }))
+        });
         estimates
     }
 
@@ -479,57 +605,58 @@ impl WindowSketch {
 
     /// Heap bytes held (dense arrays only; tick encodings are owned by the caller).
     pub fn heap_bytes(&self) -> usize {
-        (self.window.capacity() + self.open.capacity()) * std::mem::size_of::<u32>()
-            + self.open_bits.capacity() * std::mem::size_of::<u64>()
+        (self.window.len() + self.open.len()) * std::mem::size_of::<u32>()
     }
 
+    /// Frees the arrays; the open tick's zero-latency samples stay.
     fn release(&mut self) {
-        self.window = Vec::new();
-        self.open = Vec::new();
-        self.open_bits = Vec::new();
-        self.key_offset = 0;
-        self.window_zeros = 0;
-        self.window_total = 0;
-        self.collapsed = false;
+        *self = WindowSketch {
+            open_zeros: self.open_zeros,
+            open_total: self.open_total,
+            ..WindowSketch::default()
+        };
     }
 
     /// Index of `key` in the dense arrays, growing (or collapsing) them as needed.
     #[inline]
     fn index_for(&mut self, layout: &SketchLayout, key: i32) -> usize {
+        // `open` has the window's length and sits in the same cache line as the rest
+        // of the open tick, so the check reads nothing else.
         let relative = i64::from(key) - i64::from(self.key_offset);
-        if !self.window.is_empty() && relative >= 0 && (relative as usize) < self.window.len() {
+        if relative >= 0 && (relative as usize) < self.open.len() {
             return relative as usize;
         }
-        self.grow_to(layout, key)
+        self.resize_for(layout, key)
     }
 
+    /// Grows (or collapses) the arrays to hold `key`. They are edited as Vecs and kept
+    /// as boxed slices: exact size, and only a pointer and length in the hot line.
     #[cold]
-    fn grow_to(&mut self, layout: &SketchLayout, key: i32) -> usize {
-        let index = self.resize_for(layout, key);
-        // Bins moved: rebuild the open tick's bitmap from its counts.
-        self.open_bits.clear();
-        self.open_bits.resize(self.open.len().div_ceil(64), 0);
-        for (i, _) in self
-            .open
-            .iter()
-            .enumerate()
-            .filter(|(_, count)| **count > 0)
-        {
-            self.open_bits[i >> 6] |= 1 << (i & 63);
-        }
+    fn resize_for(&mut self, layout: &SketchLayout, key: i32) -> usize {
+        let mut window = std::mem::take(&mut self.window).into_vec();
+        let mut open = std::mem::take(&mut self.open).into_vec();
+        let index = self.resize_arrays(layout, key, &mut window, &mut open);
+        self.window = window.into_boxed_slice();
+        self.open = open.into_boxed_slice();
         index
     }
 
-    fn resize_for(&mut self, layout: &SketchLayout, key: i32) -> usize {
+    fn resize_arrays(
+        &mut self,
+        layout: &SketchLayout,
+        key: i32,
+        window: &mut Vec<u32>,
+        open: &mut Vec<u32>,
+    ) -> usize {
         const CHUNK: i32 = 32;
-        if self.window.is_empty() {
+        if window.is_empty() {
             let start = key - CHUNK / 2;
             self.key_offset = start;
-            self.window = vec![0; CHUNK as usize];
-            self.open = vec![0; CHUNK as usize];
+            *window = vec![0; CHUNK as usize];
+            *open = vec![0; CHUNK as usize];
             return (key - start) as usize;
         }
-        let len = self.window.len() as i32;
+        let len = window.len() as i32;
         let end = self.key_offset + len;
         let max_bins = layout.max_bins as i32;
         if key < self.key_offset {
@@ -540,10 +667,13 @@ impl WindowSketch {
                 return 0;
             }
             let grow = (self.key_offset - new_start) as usize;
-            self.window.splice(0..0, std::iter::repeat_n(0, grow));
-            self.open.splice(0..0, std::iter::repeat_n(0, grow));
+            window.splice(0..0, std::iter::repeat_n(0, grow));
+            open.splice(0..0, std::iter::repeat_n(0, grow));
             self.key_offset = new_start;
-            self.open_touched = self.open_touched.map(|(lo, hi)| (lo + grow, hi + grow));
+            if self.open_lo <= self.open_hi {
+                self.open_lo += grow as u16;
+                self.open_hi += grow as u16;
+            }
             // Grown only part of the way: the lowest bin absorbs `key`, as above.
             self.collapsed |= key < new_start;
             return (key.max(new_start) - new_start) as usize;
@@ -552,31 +682,121 @@ impl WindowSketch {
         let wanted_end = key + CHUNK;
         let new_start = self.key_offset.max(wanted_end - max_bins);
         if new_start > self.key_offset {
-            self.collapse_low(new_start);
+            self.collapse_low(new_start, window, open);
         }
         let new_len = (wanted_end - self.key_offset) as usize;
-        self.window.resize(new_len, 0);
-        self.open.resize(new_len, 0);
+        window.resize(new_len, 0);
+        open.resize(new_len, 0);
         (key - self.key_offset) as usize
     }
 
     /// Folds every bin below `new_start` into the bin at `new_start`.
-    fn collapse_low(&mut self, new_start: i32) {
-        let drop = ((new_start - self.key_offset) as usize).min(self.window.len());
-        let folded_window: u32 = self.window.drain(..drop).sum();
-        let folded_open: u32 = self.open.drain(..drop).sum();
-        if self.window.is_empty() {
-            self.window.push(0);
-            self.open.push(0);
+    fn collapse_low(&mut self, new_start: i32, window: &mut Vec<u32>, open: &mut Vec<u32>) {
+        let drop = ((new_start - self.key_offset) as usize).min(window.len());
+        let folded_window: u32 = window.drain(..drop).sum();
+        let folded_open: u32 = open.drain(..drop).sum();
+        if window.is_empty() {
+            window.push(0);
+            open.push(0);
         }
-        self.window[0] += folded_window;
-        self.open[0] += folded_open;
+        window[0] += folded_window;
+        open[0] += folded_open;
         self.key_offset = new_start;
         self.collapsed = true;
-        self.open_touched = self
-            .open_touched
-            .map(|(lo, hi)| (lo.saturating_sub(drop), hi.saturating_sub(drop)));
+        if self.open_lo <= self.open_hi {
+            self.open_lo = self.open_lo.saturating_sub(drop as u16);
+            self.open_hi = self.open_hi.saturating_sub(drop as u16);
+        }
     }
+}
+
+/// Appends the open tick's touched run of bins (from `first_key`) to `log`, in the
+/// smaller of the two encodings; returns the bytes written and the width (0: sparse).
+fn encode_open(open: &[u32], first_key: i32, log: &mut TickLog) -> (u32, u8) {
+    // One branch-free pass for the facts that size both encodings (an OR of the
+    // counts has the largest one's bit width).
+    let (mut any_bits, mut non_empty, mut ones) = (0u32, 0u32, 0u32);
+    for &count in open {
+        any_bits |= count;
+        non_empty += u32::from(count != 0);
+        ones += u32::from(count == 1);
+    }
+    if any_bits == 0 {
+        return (0, 0);
+    }
+    let width = u32::BITS - any_bits.leading_zeros();
+    let dense_bytes = varint_len(zigzag(i64::from(first_key)))
+        + varint_len(open.len() as u64)
+        + (open.len() * width as usize).div_ceil(8);
+    // Sparse: a byte per bin, another per count above one, a longer first key.
+    let sparse_bytes = (2 * non_empty - ones) as usize + 2;
+    let dense = dense_bytes < sparse_bytes;
+    log.reserve(if dense { dense_bytes } else { sparse_bytes + 8 });
+    let mut push = |encoded: &[u8]| log.append(encoded);
+    if dense {
+        (encode_dense(open, first_key, width, &mut push), width as u8)
+    } else {
+        (encode_sparse(open, first_key, &mut push), 0)
+    }
+}
+
+/// Encodes `open` as sparse pairs; returns the bytes written.
+fn encode_sparse(open: &[u32], first_key: i32, push: &mut impl FnMut(&[u8])) -> u32 {
+    let mut out = Staging::new(push);
+    let mut previous_key = 0i64;
+    for (chunk_index, chunk) in open.chunks(64).enumerate() {
+        // A mask of the non-empty bins, built without branches, then walked bit by bit:
+        // no unpredictable branch per empty bin.
+        let mut mask = chunk.iter().enumerate().fold(0u64, |mask, (bit, &count)| {
+            mask | (u64::from(count != 0) << bit)
+        });
+        while mask != 0 {
+            let bit = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let count = chunk[bit];
+            let key = i64::from(first_key) + (chunk_index * 64 + bit) as i64;
+            out.room();
+            let has_count = count != 1;
+            out.varint((zigzag(key - previous_key) << 1) | u64::from(has_count));
+            if count < 0x80 {
+                out.buffer[out.used] = count as u8;
+                out.used += usize::from(has_count);
+            } else {
+                out.varint(u64::from(count));
+            }
+            previous_key = key;
+        }
+    }
+    out.finish()
+}
+
+/// Encodes `open` as one dense run of `width`-bit counts; returns the bytes written.
+fn encode_dense(open: &[u32], first_key: i32, width: u32, push: &mut impl FnMut(&[u8])) -> u32 {
+    let mut out = Staging::new(push);
+    out.varint(zigzag(i64::from(first_key)));
+    out.varint(open.len() as u64);
+    let (mut bits, mut held) = (0u64, 0u32);
+    for &count in open {
+        bits |= u64::from(count) << held;
+        held += width;
+        if held >= 32 {
+            out.room();
+            out.buffer[out.used..out.used + 4].copy_from_slice(&(bits as u32).to_le_bytes());
+            out.used += 4;
+            bits >>= 32;
+            held -= 32;
+        }
+    }
+    out.room();
+    let tail = held.div_ceil(8) as usize;
+    out.buffer[out.used..out.used + tail].copy_from_slice(&bits.to_le_bytes()[..tail]);
+    out.used += tail;
+    out.finish()
+}
+
+/// Bytes of `value` as a LEB128 varint.
+fn varint_len(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn zigzag(value: i64) -> u64 {
@@ -694,6 +914,72 @@ mod tests {
         let estimates = ours.quantiles(&layout, f64::INFINITY);
         for (q, value) in QUANTILES.iter().zip(estimates.values) {
             assert_eq!(value, reference.quantile(*q).ok().flatten(), "q = {q}");
+        }
+    }
+
+    #[test]
+    fn busy_ticks_take_the_dense_encoding_and_expire_exactly() {
+        let layout = layout();
+        let mut sketch = WindowSketch::default();
+        let mut log = TickLog::default();
+        // 1,000 values over about 50 adjacent bins, one bin holding 200 more.
+        for i in 0..1000u32 {
+            sketch.add(&layout, 0.05 * (1.0 + f64::from(i % 80) * 0.02));
+        }
+        sketch.add_n(&layout, 0.06, 200);
+        let (mark, _) = sketch.close_tick_into(&layout, &mut log);
+        assert_eq!(
+            mark.width, 8,
+            "dense, wide enough for 200 and more: {mark:?}"
+        );
+        assert!(mark.bytes < 60, "about a byte per bin: {mark:?}");
+        assert_eq!(sketch.window_count(), 1_200);
+        sketch.expire_from(&mut log, mark);
+        assert_eq!(sketch.window_count(), 0);
+    }
+
+    proptest::proptest! {
+        /// Over ticks of any size, sparse or dense, the window equals a `DDSketch` fed
+        /// exactly the samples of the ticks still in it.
+        #[test]
+        fn the_window_is_a_ddsketch_of_its_ticks(
+            ticks in proptest::collection::vec(
+                (0usize..3000, 0.001..1.0f64, 0.01..2.0f64, proptest::num::u64::ANY), 1..12),
+            window_ticks in 1usize..6,
+        ) {
+            use rand::{SeedableRng, rngs::SmallRng};
+            use rand_distr::{Distribution, LogNormal};
+            let layout = layout();
+            let mut sketch = WindowSketch::default();
+            let mut log = TickLog::default();
+            let mut marks = std::collections::VecDeque::new();
+            let mut kept: std::collections::VecDeque<Vec<f64>> = Default::default();
+            for (count, median, sigma, seed) in ticks {
+                let dist = LogNormal::new(median.ln(), sigma).expect("valid");
+                let mut rng = SmallRng::seed_from_u64(seed);
+                let values: Vec<f64> = (0..count).map(|_| dist.sample(&mut rng)).collect();
+                for value in &values {
+                    sketch.add(&layout, *value);
+                }
+                marks.push_back(sketch.close_tick_into(&layout, &mut log).0);
+                kept.push_back(values);
+                while marks.len() > window_ticks {
+                    if let Some(mark) = marks.pop_front() {
+                        sketch.expire_from(&mut log, mark);
+                    }
+                    kept.pop_front();
+                }
+                let mut reference = DDSketch::new(DdConfig::new(0.01, 2048, MIN_VALUE_SECONDS));
+                kept.iter().flatten().for_each(|value| reference.add(*value));
+                proptest::prop_assert_eq!(sketch.window_count(), reference.count() as u64);
+                let estimates = sketch.quantiles(&layout, f64::INFINITY);
+                for (q, value) in QUANTILES.iter().zip(estimates.values) {
+                    let expected = reference.quantile(*q).ok().flatten();
+                    if reference.count() > 0 {
+                        proptest::prop_assert_eq!(value, expected, "q = {}", q);
+                    }
+                }
+            }
         }
     }
 

@@ -19,14 +19,26 @@ struct TickSummary {
     bins: TickMark,
 }
 
-/// The open tick, before it closes into a `TickSummary`.
+/// The open tick's counters that every record touches. With the sketch's own open-tick
+/// fields right after them (see `ModuleWindow`), they fill one cache line, so a record
+/// for a module that is not in cache costs one miss here and one in the sketch's bins.
 #[derive(Debug, Clone, Copy, Default)]
 struct OpenTick {
+    /// Failed requests recorded one at a time (per-tick counts saturate at u32, as in
+    /// `TickSummary`). Requests themselves are the sketch's samples.
+    errors: u32,
+    latency_sum_nanos: u64,
+    latency_max_seconds: f64,
+    /// Time of the latest record, Unix seconds; kept when the tick closes.
+    last_update: f64,
+}
+
+/// What the open tick received other than single requests: counter and histogram samples.
+#[derive(Debug, Clone, Copy, Default)]
+struct OpenCounts {
     requests: u64,
     errors: u64,
     latency_count: u64,
-    latency_max_seconds: f64,
-    latency_sum_nanos: u64,
 }
 
 /// Bucket counts of a histogram-fed module.
@@ -57,15 +69,21 @@ pub enum BucketError {
 }
 
 /// A module's window state.
+///
+/// `repr(C, align(64))`: the open tick's counters, then the sketch (whose open-tick
+/// fields come first), so everything `add_request` touches is in the first cache line.
 #[derive(Debug, Clone, Default)]
+#[repr(C, align(64))]
 pub struct ModuleWindow {
+    open: OpenTick,
+    sketch: WindowSketch,
+    counted: OpenCounts,
     ticks: VecDeque<TickSummary>,
     /// Encoded sketch bins of the closed ticks, oldest first.
     bin_bytes: TickLog,
-    open: OpenTick,
-    sketch: WindowSketch,
     buckets: Option<Box<BucketWindow>>,
     first_tick: Option<i64>,
+    /// Requests and errors of the closed ticks since the module was first seen.
     total_requests: u64,
     total_errors: u64,
     /// Running sums over `ticks`.
@@ -100,31 +118,38 @@ struct WindowSums {
 }
 
 impl ModuleWindow {
-    /// Records one finished request with its latency.
+    /// Records one finished request with its latency (validated finite and >= 0) at `now`.
     #[inline]
-    pub fn add_request(&mut self, layout: &SketchLayout, latency_seconds: f64, ok: bool) {
+    pub fn add_request(&mut self, layout: &SketchLayout, latency_seconds: f64, ok: bool, now: f64) {
         self.sketch.add(layout, latency_seconds);
         let open = &mut self.open;
-        open.requests += 1;
-        open.errors += u64::from(!ok);
-        open.latency_count += 1;
+        open.errors = open.errors.saturating_add(u32::from(!ok));
         open.latency_sum_nanos = open
             .latency_sum_nanos
             .saturating_add(to_nanos(latency_seconds));
         if latency_seconds > open.latency_max_seconds {
             open.latency_max_seconds = latency_seconds;
         }
-        self.total_requests += 1;
-        self.total_errors += u64::from(!ok);
+        if now > open.last_update {
+            open.last_update = now;
+        }
+    }
+
+    /// Notes data arriving at `now` (records note it themselves).
+    pub fn note_update(&mut self, now: f64) {
+        self.open.last_update = self.open.last_update.max(now);
+    }
+
+    /// Time of the latest data (Unix seconds), 0 before any.
+    pub fn last_update(&self) -> f64 {
+        self.open.last_update
     }
 
     /// Records requests and errors that carry no latency (counter increases).
     pub fn add_counts(&mut self, requests: u64, errors: u64) {
         let errors = errors.min(requests);
-        self.open.requests = self.open.requests.saturating_add(requests);
-        self.open.errors = self.open.errors.saturating_add(errors);
-        self.total_requests = self.total_requests.saturating_add(requests);
-        self.total_errors = self.total_errors.saturating_add(errors);
+        self.counted.requests = self.counted.requests.saturating_add(requests);
+        self.counted.errors = self.counted.errors.saturating_add(errors);
     }
 
     /// Records a histogram's bucket increases (non-cumulative, one per upper bound,
@@ -167,7 +192,7 @@ impl ModuleWindow {
             }
         }
         let count: u64 = increases.iter().fold(0u64, |acc, c| acc.saturating_add(*c));
-        self.open.latency_count = self.open.latency_count.saturating_add(count);
+        self.counted.latency_count = self.counted.latency_count.saturating_add(count);
         if sum_increase_seconds.is_finite() && sum_increase_seconds >= 0.0 {
             self.open.latency_sum_nanos = self
                 .open
@@ -199,15 +224,28 @@ impl ModuleWindow {
         if count == 0 {
             return;
         }
-        let open = std::mem::take(&mut self.open);
+        let last_update = self.open.last_update;
+        let open = std::mem::replace(
+            &mut self.open,
+            OpenTick {
+                last_update,
+                ..OpenTick::default()
+            },
+        );
+        let counted = std::mem::take(&mut self.counted);
         let (bins, quantiles) = self.sketch.close_tick_into(layout, &mut self.bin_bytes);
+        let requests = quantiles.samples.saturating_add(counted.requests);
+        let errors = u64::from(open.errors).saturating_add(counted.errors);
+        let latency_count = quantiles.samples.saturating_add(counted.latency_count);
+        self.total_requests = self.total_requests.saturating_add(requests);
+        self.total_errors = self.total_errors.saturating_add(errors);
         self.last_tick = if count == 1 {
             TickStats {
-                requests: open.requests,
-                errors: open.errors,
-                latency_samples: open.latency_count,
-                latency_mean: if open.latency_count > 0 {
-                    open.latency_sum_nanos as f64 * 1e-9 / open.latency_count as f64
+                requests,
+                errors,
+                latency_samples: latency_count,
+                latency_mean: if latency_count > 0 {
+                    open.latency_sum_nanos as f64 * 1e-9 / latency_count as f64
                 } else {
                     0.0
                 },
@@ -218,9 +256,9 @@ impl ModuleWindow {
             TickStats::default()
         };
         let closed = TickSummary {
-            requests: saturate_u32(open.requests),
-            errors: saturate_u32(open.errors),
-            latency_count: saturate_u32(open.latency_count),
+            requests: saturate_u32(requests),
+            errors: saturate_u32(errors),
+            latency_count: saturate_u32(latency_count),
             latency_max_seconds: open.latency_max_seconds,
             latency_sum_nanos: open.latency_sum_nanos,
             bins,
@@ -249,6 +287,10 @@ impl ModuleWindow {
             .latency_sum_nanos
             .saturating_add(tick.latency_sum_nanos);
         self.sum.latency_max_seconds = self.sum.latency_max_seconds.max(tick.latency_max_seconds);
+        if self.ticks.capacity() == 0 {
+            // The ring's size is known: no doubling past it.
+            self.ticks.reserve_exact(window_ticks + 1);
+        }
         self.ticks.push_back(tick);
         let mut max_left = false;
         while self.ticks.len() > window_ticks {
@@ -385,14 +427,18 @@ impl ModuleWindow {
         &self.last_tick
     }
 
-    /// Requests since the module was first seen.
+    /// Requests since the module was first seen, the open tick's included.
     pub fn total_requests(&self) -> u64 {
         self.total_requests
+            .saturating_add(self.sketch.open_count())
+            .saturating_add(self.counted.requests)
     }
 
-    /// Errors since the module was first seen.
+    /// Errors since the module was first seen, the open tick's included.
     pub fn total_errors(&self) -> u64 {
         self.total_errors
+            .saturating_add(u64::from(self.open.errors))
+            .saturating_add(self.counted.errors)
     }
 
     /// Requests and errors per closed tick (oldest first), for charts.
@@ -470,12 +516,19 @@ mod tests {
     }
 
     #[test]
+    fn a_record_touches_one_cache_line_of_the_window() {
+        assert_eq!(std::mem::align_of::<ModuleWindow>(), 64);
+        let hot = std::mem::offset_of!(ModuleWindow, sketch) + WindowSketch::OPEN_TICK_BYTES;
+        assert!(hot <= 64, "{hot} bytes");
+    }
+
+    #[test]
     fn rates_cover_only_the_seconds_seen() {
         let layout = layout();
         let mut window = ModuleWindow::default();
         window.touch(0);
         for _ in 0..50 {
-            window.add_request(&layout, 0.1, true);
+            window.add_request(&layout, 0.1, true, 0.5);
         }
         window.close_ticks(&layout, 1, 60);
         let stats = window.stats(&layout, 10, TICK, 60, 0);
