@@ -300,7 +300,7 @@ impl PerformanceMonitor {
                 let id = self.module_id(module, now)?;
                 let m = &mut self.modules[id.index()];
                 m.reported = Some(Box::new((*metrics, now)));
-                m.last_update = m.last_update.max(now);
+                m.window.note_update(now);
                 Ok(id)
             }
             Sample::Custom {
