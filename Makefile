@@ -34,7 +34,7 @@ E2E_SUB_ROOT := target/e2e/subpath-root
 
 .PHONY: help setup setup-app setup-target setup-trunk setup-wasm-bindgen setup-wasm-opt \
 	setup-chromium setup-playwright setup-peers setup-prometheus setup-fetch serve test fmt-check clippy test-native \
-	test-wasm test-browser test-e2e build build-sub bench measure wasm-size
+	test-wasm test-browser test-e2e build build-sub bench measure measure-wasm wasm-size
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
@@ -167,6 +167,10 @@ bench: setup-target setup-fetch ## Criterion benchmarks and the memory measureme
 
 measure: build setup-chromium setup-playwright ## Browser measurements of dist/ (transfer, first render, tick cost, charts, memory)
 	timeout 900 node scripts/measure-browser.mjs dist
+
+measure-wasm: setup-app setup-chromium ## Event-path and scrape throughput in Chromium's wasm engine, with the bundle's profile
+	cargo test --profile wasm-release --target $(WASM_TARGET) --test web -- --nocapture 2>&1 \
+		| grep -E '^ *wasm (event|scrape)' | sed 's/^ *//'
 
 wasm-size: setup-target setup-fetch ## The core's contribution to a release .wasm, raw and gzip
 	scripts/wasm-size.sh

@@ -13,13 +13,19 @@ const BUCKETS: [&str; 15] = [
 /// The workloads' clock, Unix seconds.
 pub const T0: f64 = 1_700_000_000.0;
 
-/// A prometheus_client-style page; `round` moves every counter forward.
+/// A prometheus_client-style page of `HANDLERS` handlers; `round` moves every
+/// counter forward.
 pub fn page(round: u64) -> String {
+    page_of(HANDLERS, round)
+}
+
+/// A prometheus_client-style page of `handlers` handlers.
+pub fn page_of(handlers: usize, round: u64) -> String {
     let mut out = String::new();
     out.push_str(
         "# HELP http_requests_total HTTP requests served.\n# TYPE http_requests_total counter\n",
     );
-    for h in 0..HANDLERS {
+    for h in 0..handlers {
         for (code, share) in [("200", 90), ("404", 6), ("503", 4)] {
             let value = (round + 1) * share * (h as u64 + 1);
             let _ = writeln!(
@@ -33,7 +39,7 @@ pub fn page(round: u64) -> String {
         }
     }
     out.push_str("# HELP http_request_duration_seconds HTTP request duration in seconds.\n# TYPE http_request_duration_seconds histogram\n");
-    for h in 0..HANDLERS {
+    for h in 0..handlers {
         let total = (round + 1) * 100 * (h as u64 + 1);
         for (i, le) in BUCKETS.iter().enumerate() {
             let cumulative = total * (i as u64 + 1) / BUCKETS.len() as u64;
