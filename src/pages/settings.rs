@@ -37,6 +37,16 @@ pub fn SettingsPage() -> impl IntoView {
         platform::storage_remove(STORAGE_KEY);
         platform::reload();
     };
+    let add_source = move |kind: &'static str| match with_source(&text.get_untracked(), kind) {
+        Ok(json) => {
+            text.set(json);
+            message.set(Some((
+                    true,
+                    format!("Added a {kind} source at the end of \"sources\": set its name and url, then apply."),
+                )));
+        }
+        Err(error) => message.set(Some((false, error))),
+    };
     let export = move |_| {
         if let Err(error) = platform::download("redline.json", "application/json", &text.get()) {
             message.set(Some((false, error)));
@@ -49,7 +59,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <span class="hint">{format!("in force: from {origin}")}</span>
             </div>
             <p class="hint">
-                "Window and tick, alert rules, the anomaly detector and the simulated modules. "
+                "Window and tick, alert rules, the anomaly detector, the simulated modules and the fetched sources. "
                 "Precedence: ?config=URL, then redline.json next to index.html, then what is saved here, then the defaults."
             </p>
             <textarea
@@ -60,6 +70,15 @@ pub fn SettingsPage() -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))
             ></textarea>
+            <div class="actions add-source" role="group" aria-label="Add a source">
+                <span class="hint">"Add a source:"</span>
+                {SOURCE_KINDS
+                    .iter()
+                    .map(|kind| view! {
+                        <button type="button" class="secondary" on:click=move |_| add_source(kind)>{*kind}</button>
+                    })
+                    .collect_view()}
+            </div>
             <div class="actions">
                 <button type="button" on:click=apply data-testid="config-apply">"Validate and apply"</button>
                 <button type="button" on:click=export>"Export config"</button>
@@ -73,5 +92,77 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </section>
+    }
+}
+
+/// The source kinds the config panel offers to add.
+const SOURCE_KINDS: [&str; 7] = [
+    "prometheus",
+    "prometheus_query",
+    "dashboard",
+    "sse",
+    "websocket",
+    "ndjson",
+    "probe",
+];
+
+/// The config document with a template source of `kind` appended to `sources`.
+fn with_source(json: &str, kind: &str) -> Result<String, String> {
+    use serde_json::{Value, json};
+    let mut document: Value =
+        serde_json::from_str(json).map_err(|e| format!("fix the document first: {e}"))?;
+    let root = document
+        .as_object_mut()
+        .ok_or("the config must be a JSON object")?;
+    let template = match kind {
+        "prometheus" => {
+            json!({"kind": kind, "name": "service", "url": "http://127.0.0.1:8000/metrics",
+            "module_label": "handler", "interval_seconds": 5})
+        }
+        "prometheus_query" => json!({"kind": kind, "name": "fleet", "url": "http://127.0.0.1:9090",
+            "module_label": "job"}),
+        "dashboard" => {
+            json!({"kind": kind, "name": "legacy", "url": "http://127.0.0.1:8000/dashboard.json"})
+        }
+        "websocket" => {
+            json!({"kind": kind, "name": "ws-events", "url": "ws://127.0.0.1:8000/events"})
+        }
+        "probe" => json!({"kind": kind, "name": "probes", "interval_seconds": 10,
+            "targets": [{"module": "home", "url": "http://127.0.0.1:8000/", "expect": "200-399"}]}),
+        _ => {
+            json!({"kind": kind, "name": format!("{kind}-events"), "url": "http://127.0.0.1:8000/events"})
+        }
+    };
+    let sources = root
+        .entry("sources")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let list = sources.as_array_mut().ok_or("\"sources\" must be a list")?;
+    list.push(template);
+    serde_json::to_string_pretty(&document).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_makes_a_valid_config() {
+        for kind in SOURCE_KINDS {
+            let json = with_source("{}", kind).expect("a template");
+            let config = AppConfig::parse(&json, "test").expect(kind);
+            assert_eq!(config.settings.sources.len(), 1);
+            assert_eq!(config.settings.sources[0].kind(), kind);
+            assert!(
+                !config.simulated(),
+                "a listed source turns the simulator off"
+            );
+        }
+        assert!(with_source("[1]", "sse").is_err());
+        assert!(with_source("{\"sources\": 3}", "sse").is_err());
+        assert!(
+            with_source("{", "sse")
+                .unwrap_err()
+                .starts_with("fix the document first")
+        );
     }
 }
