@@ -42,8 +42,7 @@ pub async fn load_config() -> Result<AppConfig, ConfigProblem> {
 
 /// `?speed=N`: simulated seconds per wall second, 1 to 100.
 fn speed_param() -> Option<f64> {
-    platform::query_param("speed")
-        .and_then(|s| s.parse::<f64>().ok())
+    platform::query_number("speed")
         .filter(|s| s.is_finite())
         .map(|s| s.clamp(1.0, 100.0))
 }

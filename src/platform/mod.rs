@@ -44,6 +44,18 @@ pub fn query_param(name: &str) -> Option<String> {
     params.get(name)
 }
 
+/// A query parameter read as a number by the browser (JavaScript's `Number`), which
+/// spares the bundle Rust's decimal parser; `None` when absent or not a number.
+pub fn query_number(name: &str) -> Option<f64> {
+    let text = query_param(name)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    // Unary plus on a string cannot throw; it gives NaN for anything but a number.
+    Some(JsValue::from_str(text).unchecked_into_f64()).filter(|n| !n.is_nan())
+}
+
 /// Fetches a URL as text. The error says what went wrong in words a user can act on.
 pub async fn fetch_text(url: &str) -> Result<FetchOutcome, String> {
     let window = window().ok_or("no browser window")?;
