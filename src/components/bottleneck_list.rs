@@ -29,26 +29,27 @@ pub fn BottleneckList() -> impl IntoView {
 #[component]
 fn BottleneckRow(module: String) -> impl IntoView {
     let app = use_app();
+    // One lookup per tick: the share and the reason of this module's entry.
     let entry = {
         let module = module.clone();
-        move || {
-            app.snapshot
-                .with(|s| s.bottlenecks.iter().find(|b| b.module == module).cloned())
-        }
+        Memo::new(move |_| {
+            app.snapshot.with(|s| {
+                s.bottlenecks
+                    .iter()
+                    .find(|b| b.module == module)
+                    .map_or((0.0, String::new()), |b| (b.time_share, b.reason.clone()))
+            })
+        })
     };
-    let share = {
-        let entry = entry.clone();
-        move || entry().map_or(0.0, |b| b.time_share)
-    };
-    let share_for_text = share.clone();
-    let reason = move || entry().map(|b| b.reason).unwrap_or_default();
+    let share = move || entry.with(|e| e.0);
+    let reason = move || entry.with(|e| e.1.clone());
     view! {
         <li data-testid="bottleneck" data-module=module.clone()>
             <a href=Route::Module(module.clone()).href() class="bottleneck-name">{module.clone()}</a>
             <span class="share-bar" aria-hidden="true">
                 <span class="share-fill" style=move || format!("width: {:.1}%", share() * 100.0)></span>
             </span>
-            <span class="share-text">{move || format::percent(share_for_text())}</span>
+            <span class="share-text">{move || format::percent(share())}</span>
             <span class="bottleneck-reason">{reason}</span>
         </li>
     }

@@ -79,8 +79,9 @@ pub fn ordered_names(
 
 /// Height of one table row in CSS pixels (the stylesheet fixes it to this).
 pub const ROW_HEIGHT_PX: f64 = 30.0;
-/// Rows rendered beyond the visible ones, above and below, for smooth scrolling.
-const OVERSCAN_ROWS: usize = 8;
+/// Rows rendered beyond the visible ones, above and below, for smooth scrolling. Each
+/// one costs a row update per tick, so only a few.
+const OVERSCAN_ROWS: usize = 4;
 
 /// The rows to render for a scroll position: `(first, end)` of the visible slice.
 pub fn visible_range(total: usize, scroll_top_px: f64, viewport_px: f64) -> (usize, usize) {
@@ -106,14 +107,24 @@ pub fn ModuleTable() -> impl IntoView {
     });
     let scroller = NodeRef::<leptos::html::Div>::new();
     let scroll = RwSignal::new((0.0f64, 900.0f64));
-    let on_scroll = move |_| {
-        if let Some(element) = scroller.get() {
-            scroll.set((
+    let measure = move || {
+        if let Some(element) = scroller.get_untracked() {
+            let now = (
                 f64::from(element.scroll_top()),
                 f64::from(element.client_height().max(1)),
-            ));
+            );
+            if scroll.get_untracked() != now {
+                scroll.set(now);
+            }
         }
     };
+    let on_scroll = move |_| measure();
+    // The scroller's real height is known once it is in the page: render what fits.
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            request_animation_frame(measure);
+        }
+    });
     let range = Memo::new(move |_| {
         let (top, height) = scroll.get();
         names.with(|n| visible_range(n.len(), top, height))
@@ -333,8 +344,8 @@ mod tests {
     #[test]
     fn only_the_rows_in_view_render() {
         assert_eq!(visible_range(4, 0.0, 900.0), (0, 4));
-        assert_eq!(visible_range(500, 0.0, 300.0), (0, 26));
-        assert_eq!(visible_range(500, 3000.0, 300.0), (92, 118));
+        assert_eq!(visible_range(500, 0.0, 300.0), (0, 18));
+        assert_eq!(visible_range(500, 3000.0, 300.0), (96, 114));
         assert_eq!(visible_range(500, 1e9, 300.0), (500, 500));
     }
 
