@@ -101,25 +101,28 @@ pub fn AlertList(
         module,
         ..AlertFilter::default()
     });
+    // The shown alerts' fixed parts: this changes only when an alert comes, goes or
+    // changes state or level, so most ticks leave the list's items alone.
     let alerts = Memo::new(move |_| {
         let filter = filter.get();
         app.snapshot.with(|s| {
-            let mut shown: Vec<AlertSnapshot> = s
-                .alerts
+            s.alerts
                 .iter()
                 .filter(|a| filter.accepts(a))
-                .cloned()
-                .collect();
-            shown.truncate(limit.unwrap_or(usize::MAX));
-            shown
+                .take(limit.unwrap_or(usize::MAX))
+                .map(AlertRow::of)
+                .collect::<Vec<AlertRow>>()
         })
     });
     // The texts that change while an alert lives, formatted once per tick for the
     // shown alerts, so each item looks its own up instead of scanning every alert.
     let live = Memo::new(move |_| {
-        alerts.with(|shown| {
-            shown
+        let filter = filter.get();
+        app.snapshot.with(|s| {
+            s.alerts
                 .iter()
+                .filter(|a| filter.accepts(a))
+                .take(limit.unwrap_or(usize::MAX))
                 .map(|a| {
                     (
                         a.id,
@@ -175,11 +178,40 @@ pub fn AlertList(
     }
 }
 
+/// The parts of an alert that stay put while it is in one state.
+#[derive(Debug, Clone, PartialEq)]
+struct AlertRow {
+    id: u64,
+    state: AlertState,
+    level: AlertLevel,
+    module: String,
+    metric: String,
+    source: &'static str,
+    started: f64,
+}
+
+impl AlertRow {
+    fn of(alert: &AlertSnapshot) -> AlertRow {
+        AlertRow {
+            id: alert.id,
+            state: alert.state,
+            level: alert.level,
+            module: alert.module.clone(),
+            metric: alert.metric.clone(),
+            source: match &alert.source {
+                crate::monitor::alert::AlertSource::Threshold { .. } => "threshold",
+                crate::monitor::alert::AlertSource::Anomaly { .. } => "anomaly",
+            },
+            started: alert.timestamp,
+        }
+    }
+}
+
 /// One alert.
 #[component]
 fn AlertItem(
-    /// The alert as of the snapshot it was listed from.
-    alert: AlertSnapshot,
+    /// The alert's fixed parts.
+    alert: AlertRow,
     /// Duration and evidence texts of the shown alerts, by id, as of the latest tick.
     live: Memo<HashMap<u64, (String, String)>>,
 ) -> impl IntoView {
@@ -190,10 +222,7 @@ fn AlertItem(
         move || live.with(|texts| texts.get(&id).map(|t| t.1.clone()).unwrap_or_default());
     let level = level_class(alert.level);
     let state = state_name(alert.state);
-    let source = match &alert.source {
-        crate::monitor::alert::AlertSource::Threshold { .. } => "threshold",
-        crate::monitor::alert::AlertSource::Anomaly { .. } => "anomaly",
-    };
+    let source = alert.source;
     view! {
         <li
             class=format!("alert {level} {state}")
@@ -208,7 +237,7 @@ fn AlertItem(
             <span class="alert-metric">{alert.metric.clone()}</span>
             <span class="alert-evidence">{evidence}</span>
             <span class="alert-source">{source}</span>
-            <span class="alert-time" title="started (UTC)">{format::clock(alert.timestamp)}</span>
+            <span class="alert-time" title="started (UTC)">{format::clock(alert.started)}</span>
             <span class="alert-duration" title="how long it lasted">{duration}</span>
         </li>
     }
