@@ -117,10 +117,9 @@ pub struct StreamSettings {
     pub name: String,
     /// The stream's URL (`ws://`/`wss://` for WebSocket).
     pub url: String,
-    /// Largest message (or NDJSON line) accepted, bytes.
+    /// Largest message (or NDJSON line) accepted, bytes. (Modules are bounded by the
+    /// monitor's `max_modules`; events for modules past it are refused and counted.)
     pub max_message_bytes: usize,
-    /// Most modules this source may create.
-    pub max_modules: usize,
 }
 
 impl Default for StreamSettings {
@@ -129,7 +128,6 @@ impl Default for StreamSettings {
             name: String::new(),
             url: String::new(),
             max_message_bytes: 1 << 20,
-            max_modules: 1_000,
         }
     }
 }
@@ -381,12 +379,10 @@ impl SourceSettings {
             SourceSettings::Sse(s) | SourceSettings::Ndjson(s) => {
                 url(&s.url, HTTP)?;
                 at_least_one("max_message_bytes", s.max_message_bytes)?;
-                at_least_one("max_modules", s.max_modules)?;
             }
             SourceSettings::Websocket(s) => {
                 url(&s.url, &["ws", "wss"])?;
                 at_least_one("max_message_bytes", s.max_message_bytes)?;
-                at_least_one("max_modules", s.max_modules)?;
             }
             SourceSettings::Probe(s) => {
                 seconds("interval_seconds", s.interval_seconds, 0.5, 3600.0)?;

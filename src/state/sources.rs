@@ -485,6 +485,12 @@ async fn ndjson(settings: StreamSettings, sink: Sink) {
         if !sink.alive() {
             return;
         }
+        // A last line without its newline is still an event.
+        sink.feed(|monitor, now| {
+            splitter.finish(|line| {
+                let _ = feed.feed(monitor, line, now);
+            })
+        });
         let reason = match outcome {
             Ok(code) if (200..300).contains(&code) => "the stream ended".to_owned(),
             Ok(code) => format!("HTTP {code} from {}", settings.url),
