@@ -239,6 +239,21 @@ async fn dashboard(settings: PollSettings, sink: Sink) {
             .feed(|monitor, now| feed.borrow_mut().feed(monitor, &document, now))
             .unwrap_or_default();
         sink.took(fed.accepted, &fed.problems);
+        // The producer's own alerts, as it words them; redline's rules judge the same
+        // metrics and raise their own.
+        sink.status.borrow_mut().note = (!document.alerts.is_empty()).then(|| {
+            let shown: Vec<String> = document
+                .alerts
+                .iter()
+                .take(3)
+                .map(|a| format!("{}: {}", a.level, a.message))
+                .collect();
+            format!(
+                "the source reports {} alert(s): {}",
+                document.alerts.len(),
+                shown.join(" · ")
+            )
+        });
         Ok(())
     })
     .await;

@@ -166,7 +166,19 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
             println!("{module}: {row:?}");
         }
 
-        // The spec's JSON dashboard: its reported values and the alert they raise.
+        // The spec's JSON dashboard: its reported values, its own alert in the source's
+        // status, and the alert redline's rules raise.
+        wait_until(
+            "the legacy source's own alert",
+            Duration::from_secs(30),
+            async || {
+                let (_, text) = source_state(&dashboard, "legacy").await?;
+                Ok(text
+                    .contains("High error rate in legacy_billing")
+                    .then_some(()))
+            },
+        )
+        .await?;
         let billing = wait_row(&dashboard, "legacy_billing", "reported values", |r| {
             cell(r, |r| &r.error_rate).is_some_and(|e| (e - 0.15).abs() < 0.005)
         })
