@@ -16,7 +16,6 @@ use super::config::MonitorConfig;
 use super::custom::CustomKind;
 use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
-use super::name_key::NameKey;
 use super::sketch::SketchLayout;
 use super::snapshot::{
     AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus,
@@ -32,7 +31,7 @@ pub struct PerformanceMonitor {
     config: MonitorConfig,
     layout: Arc<SketchLayout>,
     modules: Vec<ModuleMetrics>,
-    index: HashMap<NameKey, ModuleId, FixedState>,
+    index: HashMap<Box<str>, ModuleId, FixedState>,
     /// Module ids in name order, for the snapshot.
     by_name: Vec<ModuleId>,
     /// Index of the tick being filled; `None` before the first record or tick.
@@ -165,7 +164,7 @@ impl PerformanceMonitor {
             .partition_point(|other| self.modules[other.index()].name() < name);
         self.by_name.insert(position, id);
         self.modules.push(module);
-        self.index.insert(NameKey::new(name), id);
+        self.index.insert(name.into(), id);
         Ok(id)
     }
 
