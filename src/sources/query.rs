@@ -335,6 +335,25 @@ impl PromqlSet {
     }
 }
 
+/// One module's statistics at one past time step, from the range queries.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PastRound {
+    /// The step's time, Unix seconds.
+    pub t: f64,
+    /// Requests per second.
+    pub requests_per_second: Option<f64>,
+    /// Errors ÷ requests.
+    pub error_rate: Option<f64>,
+    /// Mean latency, seconds.
+    pub latency_mean: Option<f64>,
+    /// Median latency, seconds.
+    pub latency_p50: Option<f64>,
+    /// 95th percentile latency, seconds.
+    pub latency_p95: Option<f64>,
+    /// 99th percentile latency, seconds.
+    pub latency_p99: Option<f64>,
+}
+
 /// What one round gave the monitor.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryReport {
@@ -375,6 +394,62 @@ impl QueryFeed {
             .iter()
             .map(|query| self.api.instant_url(query, Some(time)))
             .collect()
+    }
+
+    /// The URLs that fill the window at start: each query over `[start, end]` at
+    /// `step_seconds`, in `instant_urls` order.
+    pub fn range_urls(&self, start: f64, end: f64, step_seconds: f64) -> Vec<String> {
+        self.queries
+            .in_order()
+            .iter()
+            .map(|query| self.api.range_url(query, start, end, step_seconds))
+            .collect()
+    }
+
+    /// Each module's past statistics from the answers to `range_urls` (in that order),
+    /// one row per time step, oldest first; values that were not numbers are `None`.
+    pub fn history(&self, bodies: &[String]) -> Result<Vec<(String, Vec<PastRound>)>, QueryError> {
+        let mut modules: BTreeMap<String, BTreeMap<u64, PastRound>> = BTreeMap::new();
+        for (column, body) in bodies.iter().enumerate() {
+            let response = parse_query_response(body)?;
+            let QueryData::Matrix(series) = &response.data else {
+                return Err(QueryError::Json(
+                    "a range query gave no matrix; aggregate it `by` the module label".into(),
+                ));
+            };
+            for one in series {
+                let Some(module) = one.labels.get(&self.label) else {
+                    continue;
+                };
+                if !modules.contains_key(module) && modules.len() >= self.max_modules {
+                    continue;
+                }
+                let rows = modules.entry(module.clone()).or_default();
+                for &(t, value) in &one.points {
+                    let row = rows.entry(t.to_bits()).or_insert_with(|| PastRound {
+                        t,
+                        ..PastRound::default()
+                    });
+                    let value = (value.is_finite() && value >= 0.0).then_some(value);
+                    match column {
+                        0 => row.requests_per_second = value,
+                        1 => row.error_rate = value.map(|r| r.min(1.0)),
+                        2 => row.latency_mean = value,
+                        3 => row.latency_p50 = value,
+                        4 => row.latency_p95 = value,
+                        _ => row.latency_p99 = value,
+                    }
+                }
+            }
+        }
+        Ok(modules
+            .into_iter()
+            .map(|(module, rows)| {
+                let mut rows: Vec<PastRound> = rows.into_values().collect();
+                rows.sort_by(|a, b| a.t.total_cmp(&b.t));
+                (module, rows)
+            })
+            .collect())
     }
 
     /// Records one round's answers (in `instant_urls` order) at `now`.
@@ -548,5 +623,62 @@ mod tests {
             stats.latency_samples > 0,
             "reported percentiles count as latency data"
         );
+    }
+
+    #[test]
+    fn range_answers_become_past_rounds() {
+        use crate::sources::config::QuerySettings;
+        let matrix = |rows: &[(&str, &[(f64, &str)])]| {
+            let result: Vec<String> = rows
+                .iter()
+                .map(|(job, points)| {
+                    let values: Vec<String> = points
+                        .iter()
+                        .map(|(t, v)| format!(r#"[{t},"{v}"]"#))
+                        .collect();
+                    format!(
+                        r#"{{"metric":{{"job":"{job}"}},"values":[{}]}}"#,
+                        values.join(",")
+                    )
+                })
+                .collect();
+            format!(
+                r#"{{"status":"success","data":{{"resultType":"matrix","result":[{}]}}}}"#,
+                result.join(",")
+            )
+        };
+        let bodies = [
+            matrix(&[("api", &[(10.0, "100"), (11.0, "120")])]),
+            matrix(&[("api", &[(10.0, "0.01"), (11.0, "NaN")])]),
+            matrix(&[]),
+            matrix(&[]),
+            matrix(&[("api", &[(11.0, "0.4")]), ("db", &[(10.0, "0.2")])]),
+            matrix(&[]),
+        ];
+        let settings = QuerySettings {
+            url: "http://prom:9090".to_owned(),
+            ..QuerySettings::default()
+        };
+        let feed = QueryFeed::new(&settings);
+        let urls = feed.range_urls(0.0, 60.0, 1.0);
+        assert!(
+            urls[0].contains("/api/v1/query_range?query=")
+                && urls[0].ends_with("&start=0&end=60&step=1"),
+            "{}",
+            urls[0]
+        );
+        let history = feed.history(&bodies).expect("valid");
+        let (module, rows) = &history[0];
+        assert_eq!(module, "api");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].t, rows[0].requests_per_second, rows[0].error_rate),
+            (10.0, Some(100.0), Some(0.01))
+        );
+        assert_eq!((rows[1].error_rate, rows[1].latency_p95), (None, Some(0.4)));
+        assert_eq!(history[1].0, "db");
+        let instant =
+            format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[]}}}}"#);
+        assert!(feed.history(&[instant]).is_err());
     }
 }

@@ -127,6 +127,11 @@ impl Engine {
         &self.history
     }
 
+    /// The chart history, for sources that fill it from the past.
+    pub fn history_mut(&mut self) -> &mut History {
+        &mut self.history
+    }
+
     /// The monitor, for records from other sources.
     pub fn monitor_mut(&mut self) -> &mut PerformanceMonitor {
         &mut self.monitor

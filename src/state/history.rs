@@ -76,6 +76,23 @@ impl History {
         }
     }
 
+    /// Puts `past` points (oldest first) before a module's own, keeping only those
+    /// older than its first point and at most `capacity` in all: a source that can
+    /// look back (a query API's range queries) fills the charts at start.
+    pub fn backfill(&mut self, module: &str, past: &[Point]) {
+        let capacity = self.capacity;
+        let points = self
+            .modules
+            .entry(module.to_owned())
+            .or_insert_with(|| VecDeque::with_capacity(capacity));
+        let first = points.front().map_or(f64::INFINITY, |p| p.t);
+        let room = capacity - points.len().min(capacity);
+        let older: Vec<&Point> = past.iter().filter(|p| p.t < first).collect();
+        for point in older.iter().rev().take(room) {
+            points.push_front(**point);
+        }
+    }
+
     /// A module's points, oldest first.
     pub fn points(&self, module: &str) -> impl Iterator<Item = &Point> {
         self.modules.get(module).into_iter().flatten()
@@ -111,5 +128,26 @@ mod tests {
         assert_eq!(times, vec![103.0, 104.0, 105.0]);
         assert_eq!(history.tail("db", 2, |p| p.rps).len(), 2);
         assert!(history.tail("nobody", 2, |p| p.rps).is_empty());
+    }
+
+    #[test]
+    fn backfill_goes_before_and_stays_bounded() {
+        let point = |t: f64| Point {
+            t,
+            ..Point::default()
+        };
+        let mut history = History::new(4);
+        history.backfill("api", &[point(1.0), point(2.0)]);
+        let mut monitor = PerformanceMonitor::default();
+        monitor.record("api", 0.1, true, 9.5).expect("valid");
+        monitor.tick(10.0);
+        history.record(&monitor, 10.0, &[]);
+        history.backfill("api", &[point(5.0), point(6.0), point(7.0), point(12.0)]);
+        let times: Vec<f64> = history.points("api").map(|p| p.t).collect();
+        assert_eq!(times, vec![1.0, 2.0, 10.0]);
+        let mut fresh = History::new(3);
+        fresh.backfill("db", &[point(1.0), point(2.0), point(3.0), point(4.0)]);
+        let times: Vec<f64> = fresh.points("db").map(|p| p.t).collect();
+        assert_eq!(times, vec![2.0, 3.0, 4.0]);
     }
 }

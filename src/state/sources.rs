@@ -598,13 +598,45 @@ async fn query(settings: QuerySettings, sink: Sink) {
     use crate::sources::query::QueryFeed;
     let options = fetch_options(settings.timeout_seconds, 16 << 20);
     let feed = RefCell::new(QueryFeed::new(&settings));
-    poll(settings.interval_seconds, &sink.clone(), || async {
-        let urls = feed.borrow().instant_urls(platform::now_seconds());
+    let fetch_all = async |urls: Vec<String>| -> Result<Vec<String>, String> {
         let mut bodies = Vec::with_capacity(urls.len());
         for url in &urls {
-            let (text, _) = fetch_ok(url, &options, &sink).await?;
-            bodies.push(text);
+            bodies.push(fetch_ok(url, &options, &sink).await?.0);
         }
+        Ok(bodies)
+    };
+    // Fill the charts from the API's past before the first round, so the modules
+    // open on their recent history instead of an empty chart.
+    let span = sink.engine.try_with_value(|engine| {
+        let tick = engine.monitor().config().tick_seconds;
+        let end = engine.now(platform::now_seconds());
+        (end - tick * super::engine::HISTORY_TICKS as f64, end, tick)
+    });
+    if let Some((start, end, step)) = span {
+        let urls = feed.borrow().range_urls(start, end, step);
+        let filled = match fetch_all(urls).await {
+            Ok(bodies) => feed.borrow().history(&bodies).map_err(|e| e.to_string()),
+            Err(error) => Err(error),
+        };
+        match filled {
+            Ok(modules) => {
+                sink.engine.try_update_value(|engine| {
+                    for (module, rounds) in &modules {
+                        let points: Vec<super::history::Point> =
+                            rounds.iter().filter_map(past_point).collect();
+                        engine.history_mut().backfill(module, &points);
+                    }
+                });
+            }
+            Err(error) => sink
+                .status
+                .borrow_mut()
+                .reject(1, format!("the charts' past could not be read: {error}")),
+        }
+    }
+    poll(settings.interval_seconds, &sink.clone(), || async {
+        let urls = feed.borrow().instant_urls(platform::now_seconds());
+        let bodies = fetch_all(urls).await?;
         let fed = sink
             .feed(|monitor, now| feed.borrow_mut().feed(monitor, &bodies, now))
             .unwrap_or_else(|| Ok(Default::default()))
@@ -613,4 +645,18 @@ async fn query(settings: QuerySettings, sink: Sink) {
         Ok(())
     })
     .await;
+}
+
+/// A query API's past round as a chart point; a round missing any charted value (a
+/// range's edge, where `rate()` has too few samples) is left out, not drawn as zero.
+fn past_point(round: &crate::sources::query::PastRound) -> Option<super::history::Point> {
+    Some(super::history::Point {
+        t: round.t,
+        p50: round.latency_p50? as f32,
+        p95: round.latency_p95? as f32,
+        p99: round.latency_p99? as f32,
+        rps: round.requests_per_second? as f32,
+        error_rate: round.error_rate? as f32,
+        anomaly: false,
+    })
 }

@@ -358,7 +358,11 @@ async fn prometheus_as_a_target_and_as_a_query_api() -> E2eResult<()> {
             Ok(())
         }
     };
-    drive()?;
+    // Ten seconds of scraped history before the page opens, for the range queries.
+    for _ in 0..10 {
+        drive()?;
+        std::thread::sleep(Duration::from_secs(1));
+    }
     let root = dist()?;
     let overlay: &[(&str, &[u8])] = &[("/redline.json", config.as_bytes())];
     let proxies = [("/prometheus/", prometheus.url(0, ""))];
@@ -369,6 +373,7 @@ async fn prometheus_as_a_target_and_as_a_query_api() -> E2eResult<()> {
         &proxies,
         async |browser, server| {
             let dashboard = Dashboard::new(browser);
+            let opened = std::time::Instant::now();
             dashboard.open(&server.url("/")).await?;
             let api = wait_until(
                 "/api from the query API with 10 % errors",
@@ -409,6 +414,21 @@ async fn prometheus_as_a_target_and_as_a_query_api() -> E2eResult<()> {
                 })?;
             }
             browser.screenshot("prometheus").await?;
+            // The query API's past fills the charts: more points than ticks since opening.
+            dashboard.go_to_hash("#/modules/%2Fapi").await?;
+            let points = wait_until("the /api latency chart", Duration::from_secs(20), async || {
+                Ok(dashboard
+                    .attribute("[data-testid=chart-latency]", "data-points")
+                    .await?
+                    .and_then(|p| p.parse::<u64>().ok()))
+            })
+            .await?;
+            let ticks = opened.elapsed().as_secs();
+            println!("/api chart: {points} points, {ticks} s after opening");
+            ensure(points > ticks + 3, || {
+                format!("the /api chart holds {points} points {ticks} s after opening: no history from query_range")
+            })?;
+            browser.screenshot("prometheus-detail").await?;
             ensure_no_page_errors(browser).await?;
             Ok(())
         },
