@@ -678,7 +678,7 @@ mod tests {
         assert_eq!((rows[1].error_rate, rows[1].latency_p95), (None, Some(0.4)));
         assert_eq!(history[1].0, "db");
         let instant =
-            format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[]}}}}"#);
+            r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_owned();
         assert!(feed.history(&[instant]).is_err());
     }
 }
