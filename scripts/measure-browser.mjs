@@ -14,8 +14,48 @@ const { chromium } = require(join(process.cwd(), ".tools/node_modules/playwright
 const dist = process.argv[2] ?? "dist";
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
 
+// A prometheus_client-style page of 20 handlers (about 39 KB), counters moving with
+// time, for the scrape load measurement.
+const BUCKETS = ["0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25", "0.5", "0.75", "1.0", "2.5", "5.0", "7.5", "10.0", "+Inf"];
+function metricsPage() {
+  const round = Math.floor(Date.now() / 1000);
+  const lines = ["# HELP http_requests_total HTTP requests served.", "# TYPE http_requests_total counter"];
+  for (let h = 0; h < 20; h++) {
+    for (const [code, share] of [["200", 90], ["404", 6], ["503", 4]]) {
+      lines.push(`http_requests_total{code="${code}",handler="/api/v1/handler_${h}"} ${round * share * (h + 1)}.0`);
+      lines.push(`http_requests_created{code="${code}",handler="/api/v1/handler_${h}"} 1.7957819904037344e+09`);
+    }
+  }
+  lines.push("# HELP http_request_duration_seconds HTTP request duration in seconds.", "# TYPE http_request_duration_seconds histogram");
+  for (let h = 0; h < 20; h++) {
+    const total = round * 100 * (h + 1);
+    BUCKETS.forEach((le, i) => lines.push(`http_request_duration_seconds_bucket{handler="/api/v1/handler_${h}",le="${le}"} ${Math.floor((total * (i + 1)) / BUCKETS.length)}.0`));
+    lines.push(`http_request_duration_seconds_count{handler="/api/v1/handler_${h}"} ${total}.0`);
+    lines.push(`http_request_duration_seconds_sum{handler="/api/v1/handler_${h}"} ${total * 0.0421}`);
+    lines.push(`http_request_duration_seconds_created{handler="/api/v1/handler_${h}"} 1.7957819904036698e+09`);
+  }
+  return lines.join("\n") + "\n";
+}
+// 200 scrape targets every 5 s, one module each, and no simulator.
+const scrapeConfig = JSON.stringify({
+  sources: Array.from({ length: 200 }, (_, i) => ({
+    kind: "prometheus", name: `target-${i}`, url: `metrics?target=${i}`, module: `target-${i}`, interval_seconds: 5,
+  })),
+});
+
 // A plain static server that gzips, as any static host would.
 const server = createServer(async (req, res) => {
+  const url = new URL(req.url, "http://x");
+  if (url.pathname === "/metrics") {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" });
+    res.end(metricsPage());
+    return;
+  }
+  if (url.pathname === "/scrape-200.json") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(scrapeConfig);
+    return;
+  }
   const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
   const file = path === "" || path === "." ? "index.html" : path;
   try {
@@ -114,6 +154,37 @@ for (const modules of [100, 500, 1000]) {
   const heap = await p.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : 0));
   results[`memory_mib_${modules}_modules`] = +((wasm + heap) / 1048576).toFixed(1);
   await context.close();
+}
+
+// Scrape load: the share of one core the page's main thread is busy with 200
+// prometheus targets every 5 s (one module each), against the same page simulating 200
+// modules, in one run: the difference is what the scrapes cost.
+async function busyShare(p, seconds) {
+  await browser.startTracing(p, { categories: ["devtools.timeline", "toplevel"] });
+  const started = Date.now();
+  await sleep(seconds * 1000);
+  const wall = (Date.now() - started) * 1000;
+  const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+  const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
+  const busy = events
+    .filter((e) => e.pid === main.pid && e.tid === main.tid && e.name === "RunTask" && e.ph === "X")
+    .reduce((sum, t) => sum + t.dur, 0);
+  return busy / wall;
+}
+{
+  const shares = {};
+  for (const [label, query] of [["simulated", "?modules=200"], ["scraped", "?config=scrape-200.json"]]) {
+    const { p, context } = await page(query);
+    await p.waitForFunction(() => document.querySelectorAll("[data-testid=module-row]").length > 10, null, { timeout: 30000 });
+    await sleep(6000);
+    shares[label] = await busyShare(p, 20);
+    if (label === "scraped") {
+      results.scrape_200_targets_sources_ok = await p.$$eval("[data-testid=source-row][data-state=ok]", (rows) => rows.length);
+    }
+    await context.close();
+  }
+  results.busy_share_200_simulated_modules = +(shares.simulated * 100).toFixed(1);
+  results.busy_share_200_scrape_targets = +(shares.scraped * 100).toFixed(1);
 }
 
 // Chart redraw with 3 series × 600 points: 600 ticks of history at 20× speed.

@@ -202,6 +202,21 @@ impl<'b> Dashboard<'b> {
         )?)
     }
 
+    /// Types `text` into the module table's name filter, as a user would; the table
+    /// renders only the rows in view, so a module among hundreds is found this way.
+    pub async fn filter_modules(&self, text: &str) -> E2eResult<()> {
+        self.run(
+            "const input = document.querySelector('[data-testid=module-filter]');
+             if (input && input.value !== arguments[0]) {
+                 input.value = arguments[0];
+                 input.dispatchEvent(new Event('input', { bubbles: true }));
+             }",
+            vec![Value::from(text)],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The alert list's items.
     pub async fn alerts(&self) -> E2eResult<Vec<AlertItem>> {
         Ok(serde_json::from_value(self.run(ALERTS_JS, vec![]).await?)?)

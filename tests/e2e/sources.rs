@@ -80,6 +80,7 @@ fn config(service: &Peer, streams: &Peer) -> String {
 }
 
 async fn row(dashboard: &Dashboard<'_>, module: &str) -> E2eResult<Option<ModuleRow>> {
+    dashboard.filter_modules(module).await?;
     Ok(dashboard
         .module_rows()
         .await?
@@ -296,6 +297,7 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
             format!("the page stopped ticking: {after:?}")
         })?;
 
+        dashboard.filter_modules("").await?;
         browser.screenshot("sources").await?;
         dashboard.go_to_hash("#/modules/%2Fapi").await?;
         let detail = wait_until(
