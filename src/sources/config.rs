@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Most sources in one config.
-pub const MAX_SOURCES: usize = 64;
+pub const MAX_SOURCES: usize = 1_000;
 
 /// One fetched source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
