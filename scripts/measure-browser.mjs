@@ -124,8 +124,9 @@ results.first_render_ms = +median(firsts).toFixed(0);
 // style, layout and paint), from a Chromium trace. The app marks each tick with
 // performance.mark("redline-tick"); a tick's cost is the busy time of the task holding
 // the mark plus the rendering tasks in the next 200 ms (not the simulator's timer tasks).
+const TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "toplevel"];
 async function tickCosts(p, seconds) {
-  await browser.startTracing(p, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "toplevel"] });
+  await browser.startTracing(p, { categories: TRACE_CATEGORIES });
   await sleep(seconds * 1000);
   const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
   const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
@@ -161,7 +162,7 @@ for (const modules of [100, 500, 1000]) {
 // prometheus targets every 5 s (one module each), against the same page simulating 200
 // modules, in one run: the difference is what the scrapes cost.
 async function busyShare(p, seconds) {
-  await browser.startTracing(p, { categories: ["devtools.timeline", "toplevel"] });
+  await browser.startTracing(p, { categories: TRACE_CATEGORIES });
   const started = Date.now();
   await sleep(seconds * 1000);
   const wall = (Date.now() - started) * 1000;
@@ -180,7 +181,7 @@ async function busyShare(p, seconds) {
     await sleep(6000);
     shares[label] = await busyShare(p, 20);
     if (label === "scraped") {
-      results.scrape_200_targets_sources_ok = await p.$$eval("[data-testid=source-row][data-state=ok]", (rows) => rows.length);
+      results.scrape_200_targets_status = await p.$eval("[data-testid=source-status] .stat-value", (e) => e.textContent);
     }
     await context.close();
   }

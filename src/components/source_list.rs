@@ -7,11 +7,15 @@ use crate::format;
 use crate::sources::status::{Health, SourceStatus};
 use crate::state::use_app;
 
+/// Sources shown besides the failing ones.
+const SHOWN_HEALTHY: usize = 20;
+
 /// One row per configured source; nothing when only the simulator runs.
 #[component]
 pub fn SourceList() -> impl IntoView {
     let app = use_app();
     let sources = app.sources;
+    let show_all = RwSignal::new(false);
     view! {
         <Show when=move || sources.with(|s| !s.is_empty())>
             <section class="panel sources" data-testid="sources" aria-label="Sources">
@@ -32,12 +36,29 @@ pub fn SourceList() -> impl IntoView {
                 </div>
                 <ul class="source-list">
                     {move || {
-                        // Failing sources first: they are what needs attention.
-                        let mut list = sources.get();
-                        list.sort_by_key(|s| !s.is_failing());
-                        list.into_iter()
+                        // Failing sources first, all of them: they are what needs
+                        // attention. Of the rest, the first few; a fleet of scrape
+                        // targets would otherwise bury the alerts below.
+                        let (failing, rest): (Vec<_>, Vec<_>) =
+                            sources.get().into_iter().partition(|s| s.is_failing());
+                        let shown = if show_all.get() { rest.len() } else { SHOWN_HEALTHY };
+                        let hidden = rest.len().saturating_sub(shown);
+                        let rows = failing
+                            .into_iter()
+                            .chain(rest.into_iter().take(shown))
                             .map(|status| view! { <SourceRow status=status /> })
-                            .collect_view()
+                            .collect_view();
+                        view! {
+                            {rows}
+                            {(hidden > 0).then(|| view! {
+                                <li class="source-more" data-testid="sources-more">
+                                    {format!("and {hidden} more sources, none failing ")}
+                                    <button type="button" class="secondary" on:click=move |_| show_all.set(true)>
+                                        "show all"
+                                    </button>
+                                </li>
+                            })}
+                        }
                     }}
                 </ul>
             </section>
