@@ -119,11 +119,18 @@ pub fn ModuleTable() -> impl IntoView {
         }
     };
     let on_scroll = move |_| measure();
-    // The scroller's real height is known once it is in the page: render what fits.
-    Effect::new(move |_| {
-        if scroller.get().is_some() {
+    // The visible area follows the window's height too.
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    // The scroller's real height is known once it is in the page, and changes with the
+    // number of rows (it is as tall as they are, up to most of the screen): measure
+    // again after either, and render what fits.
+    Effect::new(move |previous: Option<(bool, usize)>| {
+        let now = (scroller.get().is_some(), names.with(Vec::len));
+        if now.0 && previous != Some(now) {
             request_animation_frame(measure);
         }
+        now
     });
     let range = Memo::new(move |_| {
         let (top, height) = scroll.get();

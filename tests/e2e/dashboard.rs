@@ -217,6 +217,20 @@ impl<'b> Dashboard<'b> {
         Ok(())
     }
 
+    /// The module rows rendered, and how many rows the table's visible area holds.
+    pub async fn table_fill(&self) -> E2eResult<(u64, u64)> {
+        let found = self
+            .run(
+                "const scroller = document.querySelector('.table-scroll');
+                 const rows = document.querySelectorAll('tr[data-testid=module-row]').length;
+                 const room = scroller ? Math.floor((scroller.clientHeight - 30) / 30) : 0;
+                 return [rows, room];",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
     /// The alert list's items.
     pub async fn alerts(&self) -> E2eResult<Vec<AlertItem>> {
         Ok(serde_json::from_value(self.run(ALERTS_JS, vec![]).await?)?)

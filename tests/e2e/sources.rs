@@ -298,6 +298,18 @@ async fn fetched_sources_feed_the_dashboard() -> E2eResult<()> {
         })?;
 
         dashboard.filter_modules("").await?;
+        // Over 200 modules now, far more than when the table first measured itself:
+        // its visible area is still filled with rows.
+        let (rows, room) = wait_until(
+            "the table filled with rows",
+            Duration::from_secs(10),
+            async || {
+                let (rows, room) = dashboard.table_fill().await?;
+                Ok((room > 10 && rows >= room).then_some((rows, room)))
+            },
+        )
+        .await?;
+        println!("module table: {rows} rows rendered for {room} rows of room");
         browser.screenshot("sources").await?;
         dashboard.go_to_hash("#/modules/%2Fapi").await?;
         let detail = wait_until(
