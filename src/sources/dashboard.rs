@@ -347,30 +347,22 @@ impl DashboardTotals {
     }
 }
 
-/// What one poll gave the monitor.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DashboardReport {
-    /// Modules taken.
-    pub accepted: u64,
-    /// What was skipped, and why.
-    pub problems: Vec<String>,
-}
-
 /// Feeds polled dashboards to a monitor: each module's six spec metrics become its
 /// reported statistics (the producer's own window), so its percentiles, rates and
 /// alerts show as the producer computed them. At most `max_modules` modules.
 #[derive(Debug, Clone)]
 pub struct DashboardFeed {
-    max_modules: usize,
-    modules: std::collections::BTreeSet<String>,
+    modules: super::ReportedModules,
 }
 
 impl DashboardFeed {
     /// A feed that creates at most `max_modules` modules.
     pub fn new(max_modules: usize) -> DashboardFeed {
         DashboardFeed {
-            max_modules,
-            modules: Default::default(),
+            modules: super::ReportedModules::new(
+                crate::monitor::ModuleSource::Dashboard,
+                max_modules,
+            ),
         }
     }
 
@@ -380,9 +372,9 @@ impl DashboardFeed {
         monitor: &mut crate::monitor::PerformanceMonitor,
         dashboard: &Dashboard,
         now: f64,
-    ) -> DashboardReport {
-        use crate::monitor::{ModuleSource, ReportedMetrics};
-        let mut report = DashboardReport::default();
+    ) -> super::ReportedRound {
+        use crate::monitor::ReportedMetrics;
+        let mut round = super::ReportedRound::default();
         let skipped = &dashboard.skipped;
         for (count, what) in [
             (skipped.module_missing_field, "lacking a field"),
@@ -393,49 +385,27 @@ impl DashboardFeed {
             ),
         ] {
             if count > 0 {
-                report
+                round
                     .problems
                     .push(format!("{count} modules {what} skipped"));
             }
         }
-        let mut over_cap = 0;
-        for module in &dashboard.modules {
-            if !self.modules.contains(&module.name) {
-                if self.modules.len() >= self.max_modules {
-                    over_cap += 1;
-                    continue;
-                }
-                self.modules.insert(module.name.clone());
-            }
+        let reports = dashboard.modules.iter().map(|module| {
             let m = &module.metrics;
-            let sample = Sample::Reported {
-                module: module.name.clone(),
-                metrics: ReportedMetrics {
-                    latency_mean: Some(m.latency_mean),
-                    latency_p50: Some(m.latency_p50),
-                    latency_p95: Some(m.latency_p95),
-                    latency_p99: Some(m.latency_p99),
-                    requests_per_second: Some(m.requests_per_second),
-                    error_rate: Some(m.error_rate),
-                    total_requests: Some(module.total_requests),
-                    total_errors: Some(module.total_errors),
-                },
+            let metrics = ReportedMetrics {
+                latency_mean: Some(m.latency_mean),
+                latency_p50: Some(m.latency_p50),
+                latency_p95: Some(m.latency_p95),
+                latency_p99: Some(m.latency_p99),
+                requests_per_second: Some(m.requests_per_second),
+                error_rate: Some(m.error_rate),
+                total_requests: Some(module.total_requests),
+                total_errors: Some(module.total_errors),
             };
-            match monitor.observe(&sample, now) {
-                Ok(id) => {
-                    monitor.set_source(id, ModuleSource::Dashboard);
-                    report.accepted += 1;
-                }
-                Err(error) => report.problems.push(format!("{}: {error}", module.name)),
-            }
-        }
-        if over_cap > 0 {
-            report.problems.push(format!(
-                "{over_cap} modules skipped: this source may create at most {}",
-                self.max_modules
-            ));
-        }
-        report
+            (module.name.as_str(), metrics)
+        });
+        self.modules.record(monitor, reports, now, &mut round);
+        round
     }
 }
 

@@ -70,3 +70,76 @@ pub fn feed_samples(
     }
     report
 }
+
+/// What one poll of a source that reports its own statistics (a spec dashboard, a
+/// query API) gave the monitor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportedRound {
+    /// Modules taken.
+    pub accepted: u64,
+    /// What was skipped, and why.
+    pub problems: Vec<String>,
+}
+
+/// Records reported statistics for at most `max_modules` modules of one source,
+/// labelling each module with the source's kind.
+#[derive(Debug, Clone)]
+pub struct ReportedModules {
+    source: ModuleSource,
+    max_modules: usize,
+    modules: std::collections::BTreeSet<String>,
+}
+
+impl ReportedModules {
+    /// Modules of `source`, at most `max_modules` of them.
+    pub fn new(source: ModuleSource, max_modules: usize) -> ReportedModules {
+        ReportedModules {
+            source,
+            max_modules,
+            modules: Default::default(),
+        }
+    }
+
+    /// The most modules this source may create.
+    pub fn max_modules(&self) -> usize {
+        self.max_modules
+    }
+
+    /// Records each `(module, metrics)` at `now` into `round`; modules past the cap are
+    /// skipped and counted.
+    pub fn record<'a>(
+        &mut self,
+        monitor: &mut PerformanceMonitor,
+        reports: impl IntoIterator<Item = (&'a str, crate::monitor::ReportedMetrics)>,
+        now: f64,
+        round: &mut ReportedRound,
+    ) {
+        let mut over_cap = 0;
+        for (module, metrics) in reports {
+            if !self.modules.contains(module) {
+                if self.modules.len() >= self.max_modules {
+                    over_cap += 1;
+                    continue;
+                }
+                self.modules.insert(module.to_owned());
+            }
+            let sample = Sample::Reported {
+                module: module.to_owned(),
+                metrics,
+            };
+            match monitor.observe(&sample, now) {
+                Ok(id) => {
+                    monitor.set_source(id, self.source);
+                    round.accepted += 1;
+                }
+                Err(error) => round.problems.push(format!("{module}: {error}")),
+            }
+        }
+        if over_cap > 0 {
+            round.problems.push(format!(
+                "{over_cap} modules skipped: this source may create at most {}",
+                self.max_modules
+            ));
+        }
+    }
+}

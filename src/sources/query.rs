@@ -354,15 +354,6 @@ pub struct PastRound {
     pub latency_p99: Option<f64>,
 }
 
-/// What one round gave the monitor.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QueryReport {
-    /// Modules taken.
-    pub accepted: u64,
-    /// What was skipped, and why.
-    pub problems: Vec<String>,
-}
-
 /// Asks a query API for every module's statistics each round: rate, error ratio,
 /// mean and p50/p95/p99 per module become the module's reported statistics, and the
 /// monitor adds anomaly detection, the alert lifecycle and the bottleneck ranking.
@@ -371,8 +362,7 @@ pub struct QueryFeed {
     api: QueryApi,
     label: String,
     queries: PromqlSet,
-    max_modules: usize,
-    modules: std::collections::BTreeSet<String>,
+    modules: super::ReportedModules,
 }
 
 impl QueryFeed {
@@ -382,8 +372,10 @@ impl QueryFeed {
             api: QueryApi::new(&settings.url),
             label: settings.module_label.trim().to_owned(),
             queries: settings.promql(),
-            max_modules: settings.max_modules,
-            modules: Default::default(),
+            modules: super::ReportedModules::new(
+                crate::monitor::ModuleSource::Query,
+                settings.max_modules,
+            ),
         }
     }
 
@@ -421,7 +413,7 @@ impl QueryFeed {
                 let Some(module) = one.labels.get(&self.label) else {
                     continue;
                 };
-                if !modules.contains_key(module) && modules.len() >= self.max_modules {
+                if !modules.contains_key(module) && modules.len() >= self.modules.max_modules() {
                     continue;
                 }
                 let rows = modules.entry(module.clone()).or_default();
@@ -458,9 +450,9 @@ impl QueryFeed {
         monitor: &mut crate::monitor::PerformanceMonitor,
         bodies: &[String],
         now: f64,
-    ) -> Result<QueryReport, QueryError> {
-        use crate::monitor::{ModuleSource, ReportedMetrics, Sample};
-        let mut report = QueryReport::default();
+    ) -> Result<super::ReportedRound, QueryError> {
+        use crate::monitor::ReportedMetrics;
+        let mut report = super::ReportedRound::default();
         let mut columns: Vec<BTreeMap<String, f64>> = Vec::with_capacity(bodies.len());
         for body in bodies {
             let response = parse_query_response(body)?;
@@ -490,41 +482,19 @@ impl QueryFeed {
         };
         let names: std::collections::BTreeSet<&String> =
             columns.iter().flat_map(|c| c.keys()).collect();
-        let mut over_cap = 0;
-        for module in names {
-            if !self.modules.contains(module) {
-                if self.modules.len() >= self.max_modules {
-                    over_cap += 1;
-                    continue;
-                }
-                self.modules.insert(module.clone());
-            }
-            let sample = Sample::Reported {
-                module: module.clone(),
-                metrics: ReportedMetrics {
-                    requests_per_second: column(0, module),
-                    error_rate: column(1, module).map(|r| r.clamp(0.0, 1.0)),
-                    latency_mean: column(2, module),
-                    latency_p50: column(3, module),
-                    latency_p95: column(4, module),
-                    latency_p99: column(5, module),
-                    ..ReportedMetrics::default()
-                },
+        let reports = names.into_iter().map(|module| {
+            let metrics = ReportedMetrics {
+                requests_per_second: column(0, module),
+                error_rate: column(1, module).map(|r| r.clamp(0.0, 1.0)),
+                latency_mean: column(2, module),
+                latency_p50: column(3, module),
+                latency_p95: column(4, module),
+                latency_p99: column(5, module),
+                ..ReportedMetrics::default()
             };
-            match monitor.observe(&sample, now) {
-                Ok(id) => {
-                    monitor.set_source(id, ModuleSource::Query);
-                    report.accepted += 1;
-                }
-                Err(error) => report.problems.push(format!("{module}: {error}")),
-            }
-        }
-        if over_cap > 0 {
-            report.problems.push(format!(
-                "{over_cap} modules skipped: this source may create at most {}",
-                self.max_modules
-            ));
-        }
+            (module.as_str(), metrics)
+        });
+        self.modules.record(monitor, reports, now, &mut report);
         Ok(report)
     }
 }
