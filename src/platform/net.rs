@@ -168,30 +168,7 @@ pub async fn fetch(url: &str, options: &FetchOptions) -> Result<FetchReply, NetE
     let response = start(url, options, &deadline).await?;
     let opaque = response.type_() == web_sys::ResponseType::Opaque;
     let mut body = Vec::new();
-    let declared = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|length| length.trim().parse::<usize>().ok());
-    if options.read_body && !opaque && declared.is_some_and(|length| length <= options.max_bytes) {
-        // A body that says it fits comes whole, in one task instead of one per chunk
-        // (the size is checked again, in case the header lied).
-        let buffer = JsFuture::from(
-            response
-                .array_buffer()
-                .map_err(|e| NetError::Network(describe(&e)))?,
-        )
-        .await
-        .map_err(|e| deadline.error(options.timeout_ms, &e))?;
-        let array = js_sys::Uint8Array::new(&buffer);
-        if array.length() as usize > options.max_bytes {
-            return Err(NetError::TooLarge {
-                limit: options.max_bytes,
-            });
-        }
-        body = array.to_vec();
-    } else if options.read_body && !opaque {
+    if options.read_body && !opaque {
         read_chunks(&response, &deadline, options, |chunk| {
             if body.len() + chunk.len() > options.max_bytes {
                 return Err(NetError::TooLarge {

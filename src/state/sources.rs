@@ -94,6 +94,33 @@ async fn sleep_seconds(seconds: f64) {
     TimeoutFuture::new((seconds * 1000.0).clamp(0.0, 3_600_000.0) as u32).await;
 }
 
+/// Consecutive failures and the backoff they earn: every source retries this way.
+#[derive(Default)]
+struct Retry {
+    backoff: Backoff,
+    failures: u32,
+}
+
+impl Retry {
+    /// A success: the next failure starts the backoff over.
+    fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+
+    /// A failure at now: notes it in the status and returns the seconds to wait, never
+    /// less than `floor`.
+    fn failed(&mut self, sink: &Sink, reason: String, floor: f64) -> f64 {
+        self.failures = self.failures.saturating_add(1);
+        let wait = self
+            .backoff
+            .delay(self.failures, platform::random_unit())
+            .max(floor);
+        let now = platform::now_seconds();
+        sink.status.borrow_mut().failed(reason, now, now + wait);
+        wait
+    }
+}
+
 /// Polls: one `attempt` every `interval` seconds while it works, backing off (never
 /// faster than the interval) while it fails.
 async fn poll<F, Fut>(interval: f64, sink: &Sink, mut attempt: F)
@@ -101,26 +128,16 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
-    let backoff = Backoff::default();
-    let mut failures = 0u32;
+    let mut retry = Retry::default();
     while sink.alive() {
         sink.status.borrow_mut().attempts += 1;
-        let outcome = attempt().await;
-        let now = platform::now_seconds();
-        let wait = match outcome {
+        let wait = match attempt().await {
             Ok(()) => {
-                failures = 0;
-                sink.status.borrow_mut().succeeded(now);
+                retry.succeeded();
+                sink.status.borrow_mut().succeeded(platform::now_seconds());
                 interval
             }
-            Err(reason) => {
-                failures = failures.saturating_add(1);
-                let wait = backoff
-                    .delay(failures, platform::random_unit())
-                    .max(interval);
-                sink.status.borrow_mut().failed(reason, now, now + wait);
-                wait
-            }
+            Err(reason) => retry.failed(sink, reason, interval),
         };
         sleep_seconds(wait).await;
     }
@@ -262,16 +279,14 @@ async fn dashboard(settings: PollSettings, sink: Sink) {
 /// A stream's reconnection: backoff after each drop (reset by a connection that
 /// opened), and the seconds spent without a connection.
 struct Reconnect {
-    backoff: Backoff,
-    failures: u32,
+    retry: Retry,
     dropped_at: Rc<Cell<Option<f64>>>,
 }
 
 impl Reconnect {
     fn new() -> Reconnect {
         Reconnect {
-            backoff: Backoff::default(),
-            failures: 0,
+            retry: Retry::default(),
             dropped_at: Rc::new(Cell::new(None)),
         }
     }
@@ -287,15 +302,12 @@ impl Reconnect {
 
     /// Records the drop and waits before the next attempt.
     async fn dropped(&mut self, sink: &Sink, reason: String, had_opened: bool) {
-        let now = platform::now_seconds();
-        self.dropped_at.set(Some(now));
-        self.failures = if had_opened {
-            1
-        } else {
-            self.failures.saturating_add(1)
-        };
-        let wait = self.backoff.delay(self.failures, platform::random_unit());
-        sink.status.borrow_mut().failed(reason, now, now + wait);
+        self.dropped_at.set(Some(platform::now_seconds()));
+        if had_opened {
+            // A connection that worked resets the backoff.
+            self.retry.succeeded();
+        }
+        let wait = self.retry.failed(sink, reason, 0.0);
         sleep_seconds(wait).await;
     }
 }
