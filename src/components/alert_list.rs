@@ -26,6 +26,15 @@ pub struct AlertFilter {
 }
 
 impl AlertFilter {
+    /// The alerts the list shows: those that pass, at most `limit`.
+    fn shown<'a>(
+        &'a self,
+        alerts: &'a [AlertSnapshot],
+        limit: usize,
+    ) -> impl Iterator<Item = &'a AlertSnapshot> {
+        alerts.iter().filter(|a| self.accepts(a)).take(limit)
+    }
+
     /// True when `alert` passes the filter.
     pub fn accepts(&self, alert: &AlertSnapshot) -> bool {
         let text = self.text.trim().to_ascii_lowercase();
@@ -103,13 +112,12 @@ pub fn AlertList(
     });
     // The shown alerts' fixed parts: this changes only when an alert comes, goes or
     // changes state or level, so most ticks leave the list's items alone.
+    let limit = limit.unwrap_or(usize::MAX);
     let alerts = Memo::new(move |_| {
         let filter = filter.get();
         app.snapshot.with(|s| {
-            s.alerts
-                .iter()
-                .filter(|a| filter.accepts(a))
-                .take(limit.unwrap_or(usize::MAX))
+            filter
+                .shown(&s.alerts, limit)
                 .map(AlertRow::of)
                 .collect::<Vec<AlertRow>>()
         })
@@ -119,10 +127,8 @@ pub fn AlertList(
     let live = Memo::new(move |_| {
         let filter = filter.get();
         app.snapshot.with(|s| {
-            s.alerts
-                .iter()
-                .filter(|a| filter.accepts(a))
-                .take(limit.unwrap_or(usize::MAX))
+            filter
+                .shown(&s.alerts, limit)
                 .map(|a| {
                     (
                         a.id,

@@ -158,27 +158,17 @@ impl Peer {
     }
 }
 
-/// A plain HTTP/1.0 GET on loopback, for driving the peers; returns the body.
+/// A plain HTTP/1.0 GET on loopback, for driving the peers; returns the body of a
+/// 2xx answer.
 pub fn get(url: &str) -> E2eResult<String> {
-    use std::io::{Read, Write};
-    let fail = |what: String| E2eError(format!("GET {url}: {what}"));
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| fail("only http:// URLs".into()))?;
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let mut stream = std::net::TcpStream::connect(host).map_err(|e| fail(e.to_string()))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| fail(e.to_string()))?;
-    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")
-        .map_err(|e| fail(e.to_string()))?;
-    let mut reply = String::new();
-    stream
-        .read_to_string(&mut reply)
-        .map_err(|e| fail(e.to_string()))?;
-    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
-    if !head.starts_with("HTTP/1.0 2") && !head.starts_with("HTTP/1.1 2") {
-        return Err(fail(head.lines().next().unwrap_or_default().to_owned()));
+    let reply =
+        crate::static_server::http_get(url).map_err(|e| E2eError(format!("GET {url}: {e}")))?;
+    let body = String::from_utf8_lossy(&reply.body).into_owned();
+    if !(200..300).contains(&reply.status) {
+        return Err(E2eError(format!(
+            "GET {url}: HTTP {}: {body}",
+            reply.status
+        )));
     }
-    Ok(body.to_owned())
+    Ok(body)
 }

@@ -181,28 +181,39 @@ impl Site {
     }
 }
 
-/// GETs `url` (plain HTTP/1.0 on loopback) and returns its status, content type and body.
-fn forward(url: &str) -> Result<(u16, String, Vec<u8>), (u16, &'static str)> {
-    const BAD_GATEWAY: (u16, &str) = (502, "Bad Gateway");
-    let rest = url.strip_prefix("http://").ok_or(BAD_GATEWAY)?;
+/// One answer of `http_get`.
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header (`application/octet-stream` when absent).
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// GETs `url` with plain HTTP/1.0 on loopback: enough for the tests' own peers, and
+/// for the proxy paths of this server.
+pub fn http_get(url: &str) -> io::Result<Reply> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("only http:// URLs"))?;
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let mut upstream = TcpStream::connect(host).map_err(|_| BAD_GATEWAY)?;
-    upstream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|_| BAD_GATEWAY)?;
-    write!(upstream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").map_err(|_| BAD_GATEWAY)?;
+    let mut upstream = TcpStream::connect(host)?;
+    upstream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(upstream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
     let mut reply = Vec::new();
-    upstream.read_to_end(&mut reply).map_err(|_| BAD_GATEWAY)?;
+    upstream.read_to_end(&mut reply)?;
     let split = reply
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or(BAD_GATEWAY)?;
+        .ok_or_else(|| invalid("no end of the response head"))?;
     let head = String::from_utf8_lossy(&reply[..split]).into_owned();
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .ok_or(BAD_GATEWAY)?;
+        .ok_or_else(|| invalid("no status in the response"))?;
     let content_type = head
         .lines()
         .find_map(|line| {
@@ -211,7 +222,17 @@ fn forward(url: &str) -> Result<(u16, String, Vec<u8>), (u16, &'static str)> {
                 .then(|| value.trim().to_owned())
         })
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    Ok((status, content_type, reply[split + 4..].to_vec()))
+    Ok(Reply {
+        status,
+        content_type,
+        body: reply[split + 4..].to_vec(),
+    })
+}
+
+/// Answers a proxy path from upstream, or 502 when upstream cannot be read.
+fn forward(url: &str) -> Result<(u16, String, Vec<u8>), (u16, &'static str)> {
+    let reply = http_get(url).map_err(|_| (502, "Bad Gateway"))?;
+    Ok((reply.status, reply.content_type, reply.body))
 }
 
 fn read_head(stream: &mut TcpStream) -> io::Result<String> {
