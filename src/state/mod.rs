@@ -112,15 +112,25 @@ impl AppState {
 
     /// Copies the source tasks' statuses into the signal when they changed.
     fn refresh_sources(self) {
-        let Some(current) = self.source_tasks.try_with_value(|tasks| {
+        // Compared in place first: cloned only when something changed.
+        let changed = self.source_tasks.try_with_value(|tasks| {
+            self.sources.with_untracked(|shown| {
+                shown.len() != tasks.len()
+                    || tasks
+                        .iter()
+                        .zip(shown)
+                        .any(|(task, shown)| *task.borrow() != *shown)
+            })
+        });
+        if changed != Some(true) {
+            return;
+        }
+        if let Some(current) = self.source_tasks.try_with_value(|tasks| {
             tasks
                 .iter()
                 .map(|status| status.borrow().clone())
                 .collect::<Vec<_>>()
-        }) else {
-            return;
-        };
-        if self.sources.with_untracked(|shown| *shown != current) {
+        }) {
             self.sources.set(current);
         }
     }
