@@ -7,7 +7,7 @@ use crate::config::{AppConfig, ConfigProblem};
 use crate::pages::{AlertsPage, ModuleDetail, Overview, SettingsPage, settings::STORAGE_KEY};
 use crate::platform::{self, FetchOutcome};
 use crate::route::Route;
-use crate::state::{AppState, worst_firing};
+use crate::state::{AppState, Placement, worst_firing};
 
 /// Finds the config by the documented precedence: `?config=URL`, `redline.json`,
 /// localStorage, defaults. A document that is found but broken is an error.
@@ -62,23 +62,49 @@ pub fn App() -> impl IntoView {
         let result = load_config().await;
         loaded.try_set(Some(result));
     });
-    let theme = RwSignal::new(platform::storage_get("redline.theme").unwrap_or_else(|| {
-        if platform::prefers_dark() {
-            "dark"
-        } else {
-            "light"
-        }
-        .to_owned()
-    }));
+    let theme = RwSignal::new(
+        platform::storage_get("redline.theme").unwrap_or_else(|| system_theme().to_owned()),
+    );
     Effect::new(move |_| platform::set_root_attribute("data-theme", &theme.get()));
     view! {
-        <div class="app">
-            {move || match loaded.get() {
-                None => view! { <p class="loading" data-testid="loading">"Loading config…"</p> }.into_any(),
-                Some(Ok(config)) => view! { <Dashboard config=config theme=theme /> }.into_any(),
-                Some(Err(problem)) => view! { <ConfigError problem=problem loaded=loaded /> }.into_any(),
-            }}
+        <div class="redline" data-theme=move || theme.get()>
+            <ConfigGate loaded=loaded theme=theme placement=Placement::Page />
         </div>
+    }
+}
+
+/// "dark" when the user's system asks for it, else "light".
+pub fn system_theme() -> &'static str {
+    if platform::prefers_dark() {
+        "dark"
+    } else {
+        "light"
+    }
+}
+
+/// The dashboard once its config is loaded: "Loading", the dashboard, or what is wrong.
+#[component]
+pub fn ConfigGate(
+    /// The config, when it has been found (or why it could not be used).
+    loaded: RwSignal<Option<Result<AppConfig, ConfigProblem>>>,
+    /// "light" or "dark".
+    theme: RwSignal<String>,
+    /// The app's own page, or embedded in another.
+    placement: Placement,
+) -> impl IntoView {
+    let from_page = !placement.embedded();
+    let placement = StoredValue::new_local(placement);
+    view! {
+        {move || match loaded.get() {
+            None => view! { <p class="loading" data-testid="loading">"Loading config…"</p> }.into_any(),
+            Some(Ok(config)) => {
+                view! { <DashboardView config=config theme=theme placement=placement.get_value() /> }
+                    .into_any()
+            }
+            Some(Err(problem)) => {
+                view! { <ConfigError problem=problem loaded=loaded from_page=from_page /> }.into_any()
+            }
+        }}
     }
 }
 
@@ -87,8 +113,10 @@ pub fn App() -> impl IntoView {
 fn ConfigError(
     problem: ConfigProblem,
     loaded: RwSignal<Option<Result<AppConfig, ConfigProblem>>>,
+    /// The app's own page (embedded dashboards do not use the page's storage).
+    from_page: bool,
 ) -> impl IntoView {
-    let from_storage = problem.origin.starts_with("localStorage");
+    let from_storage = from_page && problem.origin.starts_with("localStorage");
     view! {
         <section class="error-panel" data-testid="error-panel" role="alert">
             <h2>"The config could not be used"</h2>
@@ -116,25 +144,44 @@ fn ConfigError(
     }
 }
 
-/// The dashboard for a validated config.
+/// The dashboard for a validated config, wherever it is placed.
 #[component]
-pub fn Dashboard(
+pub fn DashboardView(
     /// The config in force.
     config: AppConfig,
     /// "light" or "dark".
     theme: RwSignal<String>,
+    /// The app's own page, or embedded in another.
+    placement: Placement,
 ) -> impl IntoView {
     let mut config = config;
-    if let Some(count) = modules_param() {
+    let embedded = placement.embedded();
+    if let Some(count) = modules_param().filter(|_| !embedded) {
         let names: Vec<String> = (1..=count).map(|i| format!("service-{i:04}")).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         config.settings.simulation.scenario =
             crate::monitor::simulate::Scenario::for_modules(&names);
     }
-    let state = AppState::start(config, speed_param());
-    platform::on_hash_change(move |hash| {
-        let _ = state.route.try_set(Route::parse(&hash));
-    });
+    let speed = speed_param().filter(|_| !embedded);
+    let state = AppState::start(config, speed, placement.clone(), theme);
+    if let Placement::Embedded(embedding) = &placement {
+        (embedding.started)(state);
+    } else {
+        // Removed with the dashboard's owner.
+        let _listener = StoredValue::new_local(platform::on_hash_change(move |hash| {
+            let _ = state.route.try_set(Route::parse(&hash));
+        }));
+    }
+    // Embedded, the dashboard's links change its own view, never the host's hash.
+    let follow_link = move |event: leptos::ev::MouseEvent| {
+        if !embedded {
+            return;
+        }
+        if let Some(href) = platform::clicked_hash_link(&event) {
+            event.prevent_default();
+            state.route.set(Route::parse(&href));
+        }
+    };
     let export = move |_| {
         let json = state
             .snapshot
@@ -153,7 +200,9 @@ pub fn Dashboard(
         } else {
             "dark"
         };
-        let _ = platform::storage_set("redline.theme", next);
+        if !embedded {
+            let _ = platform::storage_set("redline.theme", next);
+        }
         theme.set(next.to_owned());
     };
     let worst = move || {
@@ -171,6 +220,7 @@ pub fn Dashboard(
         }
     };
     view! {
+        <div class="app" class:embedded=embedded on:click=follow_link>
         <header class="top" data-worst=worst>
             <h1 class="brand"><a href="#/">"redline"</a></h1>
             <nav aria-label="Views">
@@ -206,5 +256,6 @@ pub fn Dashboard(
                 {move || format!("tick update {:.1} ms (median of the last 30)", state.tick_cost_ms.get())}
             </span>
         </footer>
+        </div>
     }
 }

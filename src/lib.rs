@@ -6,7 +6,7 @@
 //! bytes (Prometheus exposition, query API responses, JSON dashboards, event
 //! messages, probe results) into its events and samples. [`app`] is the Leptos dashboard built on it; [`state`]
 //! holds its signals, [`components`] and [`pages`] its views, [`platform`] the browser
-//! glue.
+//! glue, and [`embed`] what other pages and Leptos apps use to embed it.
 
 #![warn(missing_docs)]
 
@@ -16,6 +16,8 @@ pub mod app;
 pub mod components;
 #[cfg(feature = "app")]
 pub mod config;
+#[cfg(feature = "app")]
+pub mod embed;
 #[cfg(feature = "app")]
 pub mod format;
 pub mod monitor;

@@ -15,7 +15,7 @@ use redline::app::App;
 use redline::components::{AlertList, ModuleTable, SummaryBar};
 use redline::config::AppConfig;
 use redline::monitor::{DashboardSnapshot, PerformanceMonitor};
-use redline::state::AppState;
+use redline::state::{AppState, Placement};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, HtmlElement, HtmlInputElement};
@@ -97,7 +97,7 @@ fn mount_with_snapshot<V: IntoView + 'static>(
     let parent = container();
     let handle = mount_to(parent.clone(), move || {
         let config = AppConfig::parse(QUIET_CONFIG, "test").expect("the test config is valid");
-        let state = AppState::start(config, None);
+        let state = AppState::start(config, None, Placement::Page, RwSignal::new("light".into()));
         // The tick loop publishes only a snapshot with a new timestamp: use the
         // engine's, so that ours stays.
         let now = state.snapshot.get_untracked().timestamp;

@@ -165,7 +165,7 @@ pub fn MetricChart(
         let height = f64::from(element.client_height().max(120));
         element.set_width((width * scale) as u32);
         element.set_height((height * scale) as u32);
-        let dark = platform::root_attribute("data-theme").as_deref() == Some("dark");
+        let dark = app.theme.with_untracked(|theme| theme == "dark");
         let started = platform::performance_now();
         let outcome = draw(element, &points, kind, &thresholds, scale, dark);
         draw_ms.set(platform::performance_now() - started);

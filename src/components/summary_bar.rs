@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::format;
-use crate::state::use_app;
+use crate::state::{Placement, use_app};
 
 /// Counts at a glance.
 #[component]
@@ -49,6 +49,10 @@ pub fn SummaryBar() -> impl IntoView {
             match (simulation, fetched) {
                 (Some(a), Some(b)) => format!("{a} + {b}"),
                 (Some(a), None) | (None, Some(a)) => a,
+                // Embedded with neither: the host page records through the JS API.
+                (None, None) if app.placement.with_value(Placement::embedded) => {
+                    "the host page (record())".to_owned()
+                }
                 (None, None) => "no source".to_owned(),
             }
         };

@@ -23,7 +23,8 @@ use super::snapshot::{
 };
 use super::{RecordError, RequestEvent, Sample};
 
-const MAX_MODULE_NAME_BYTES: usize = 256;
+/// The longest module name accepted, in bytes.
+pub const MAX_MODULE_NAME_BYTES: usize = 256;
 
 /// The spec's `PerformanceMonitor`: every module's window, the rules, the alerts.
 #[derive(Debug)]

@@ -29,7 +29,7 @@ pub use anomaly::{
 };
 pub use config::{ConfigError, MonitorConfig, MonitorSettings};
 pub use custom::{CustomError, CustomKind};
-pub use engine::PerformanceMonitor;
+pub use engine::{MAX_MODULE_NAME_BYTES, PerformanceMonitor};
 pub use metrics::{Builtin, MetricName, Percentile, PercentileSet, WindowStats};
 pub use module::{ModuleId, ModuleMetrics};
 pub use snapshot::{DashboardSnapshot, ModuleSource, ModuleStatus};

@@ -220,6 +220,17 @@ impl Simulator {
         &self.scenario
     }
 
+    /// Adds modules the scenario does not simulate yet, each with its name's stable
+    /// profile (the spec's `monitor_modules` on a running simulation).
+    pub fn watch(&mut self, names: &[&str]) {
+        for name in names {
+            if !self.scenario.modules.iter().any(|m| m.name == *name) {
+                self.scenario.modules.push(profile(name));
+                self.ids.push(None);
+            }
+        }
+    }
+
     /// Registers the modules as simulated, so they show before their first request.
     pub fn register(
         &mut self,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::config::AppConfig;
 use crate::platform;
-use crate::state::use_app;
+use crate::state::{Placement, use_app};
 
 /// localStorage key of the saved config.
 pub const STORAGE_KEY: &str = "redline.config";
@@ -19,7 +19,14 @@ pub fn SettingsPage() -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let apply = move |_| {
         let candidate = text.get();
-        match AppConfig::parse(&candidate, "the config panel") {
+        let parsed = AppConfig::parse(&candidate, "the config panel");
+        if let (Ok(config), Placement::Embedded(embedding)) = (&parsed, app.placement.get_value()) {
+            // Embedded: this dashboard restarts with it; the host page's storage is not
+            // touched.
+            (embedding.restart)(config.clone());
+            return;
+        }
+        match parsed {
             Ok(_) => match platform::storage_set(STORAGE_KEY, &candidate) {
                 Ok(()) => {
                     message.set(Some((
@@ -34,6 +41,10 @@ pub fn SettingsPage() -> impl IntoView {
         }
     };
     let reset = move |_| {
+        if let Placement::Embedded(embedding) = app.placement.get_value() {
+            (embedding.restart)(AppConfig::defaults());
+            return;
+        }
         platform::storage_remove(STORAGE_KEY);
         platform::reload();
     };
@@ -96,7 +107,7 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 /// The source kinds the config panel offers to add.
-const SOURCE_KINDS: [&str; 7] = [
+const SOURCE_KINDS: [&str; 8] = [
     "prometheus",
     "prometheus_query",
     "dashboard",
@@ -104,6 +115,7 @@ const SOURCE_KINDS: [&str; 7] = [
     "websocket",
     "ndjson",
     "probe",
+    "rum",
 ];
 
 /// The config document with a template source of `kind` appended to `sources`.
@@ -127,6 +139,7 @@ fn with_source(json: &str, kind: &str) -> Result<String, String> {
         "websocket" => {
             json!({"kind": kind, "name": "ws-events", "url": "ws://127.0.0.1:8000/events"})
         }
+        "rum" => json!({"kind": kind, "name": "page", "path_segments": 2}),
         "probe" => json!({"kind": kind, "name": "probes", "interval_seconds": 10,
             "targets": [{"module": "home", "url": "http://127.0.0.1:8000/", "expect": "200-399"}]}),
         _ => {

@@ -5,6 +5,7 @@
 pub mod net;
 pub mod streams;
 
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -21,6 +22,13 @@ fn window() -> Option<web_sys::Window> {
 pub fn location_hash() -> String {
     window()
         .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// The page's origin, e.g. `https://app.example.com`.
+pub fn page_origin() -> String {
+    window()
+        .and_then(|w| w.location().origin().ok())
         .unwrap_or_default()
 }
 
@@ -59,6 +67,7 @@ pub fn query_number(name: &str) -> Option<f64> {
 /// Fetches a URL as text. The error says what went wrong in words a user can act on.
 pub async fn fetch_text(url: &str) -> Result<FetchOutcome, String> {
     let window = window().ok_or("no browser window")?;
+    net::note_own_request(url);
     let response = JsFuture::from(window.fetch_with_str(url))
         .await
         .map_err(|e| {
@@ -188,44 +197,53 @@ pub fn describe(value: &JsValue) -> String {
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
 
-/// Shows a fatal error in place of the app (used by the panic hook), never a blank page.
-pub fn show_fatal_error(message: &str) {
+/// Shows a fatal error (used by the panic hook), never a blank page: at the top of
+/// `within` (an embedded dashboard's shadow root), or of the page's body.
+pub fn show_fatal_error(message: &str, within: Option<&web_sys::ShadowRoot>) {
     let Some(document) = window().and_then(|w| w.document()) else {
-        return;
-    };
-    let Some(body) = document.body() else {
         return;
     };
     let Ok(panel) = document.create_element("div") else {
         return;
     };
-    let _ = panel.set_attribute("class", "error-panel fatal");
-    let _ = panel.set_attribute("data-testid", "error-panel");
-    let _ = panel.set_attribute("role", "alert");
-    let heading = document.create_element("h2").ok();
-    if let Some(heading) = &heading {
-        heading.set_text_content(Some("redline stopped with an internal error"));
-        let _ = panel.append_child(heading);
-    }
-    if let Ok(text) = document.create_element("pre") {
+    let _ = panel.set_attribute("class", "redline");
+    panel.set_inner_html(
+        "<div class=\"error-panel fatal\" data-testid=\"error-panel\" role=\"alert\">\
+         <h2>redline stopped with an internal error</h2><pre></pre>\
+         <p>Reload the page to start again. Please report this message: it is a bug.</p></div>",
+    );
+    if let Ok(Some(text)) = panel.query_selector("pre") {
         text.set_text_content(Some(message));
-        let _ = panel.append_child(&text);
     }
-    if let Ok(hint) = document.create_element("p") {
-        hint.set_text_content(Some(
-            "Reload the page to start again. Please report this message: it is a bug.",
-        ));
-        let _ = panel.append_child(&hint);
+    match within {
+        Some(root) => {
+            let _ = root.prepend_with_node_1(&panel);
+        }
+        None => {
+            if let Some(body) = document.body() {
+                let _ = body.prepend_with_node_1(&panel);
+            }
+        }
     }
-    let _ = body.prepend_with_node_1(&panel);
 }
 
-/// An attribute of the root `<html>` element.
-pub fn root_attribute(name: &str) -> Option<String> {
+/// A new element of the page's document.
+pub fn create_html_element(tag: &str) -> Option<web_sys::HtmlElement> {
     window()?
         .document()?
-        .document_element()?
-        .get_attribute(name)
+        .create_element(tag)
+        .ok()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
+}
+
+/// True on the app's own page (`index.html` marks its body `data-redline-app`); a page
+/// that only embeds dashboards has no such mark.
+pub fn is_app_page() -> bool {
+    window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .is_some_and(|body| body.has_attribute("data-redline-app"))
 }
 
 /// True when the user's system asks for a dark colour scheme.
@@ -242,20 +260,60 @@ pub fn reload() {
     }
 }
 
-/// Calls `on_change` with the new hash whenever the location's hash changes.
-pub fn on_hash_change(on_change: impl Fn(String) + 'static) {
-    use wasm_bindgen::closure::Closure;
-    let Some(window) = window() else {
-        return;
-    };
+/// Calls `on_change` with the new hash whenever the location's hash changes, until
+/// the returned listener is dropped.
+pub fn on_hash_change(on_change: impl Fn(String) + 'static) -> Option<Listener> {
     let callback = Closure::<dyn Fn()>::new(move || on_change(location_hash()));
-    if window
-        .add_event_listener_with_callback("hashchange", callback.as_ref().unchecked_ref())
-        .is_ok()
-    {
-        // The listener lives as long as the page.
-        callback.forget();
+    Listener::add(window()?.unchecked_into(), "hashchange", callback)
+}
+
+/// An event listener that is removed when dropped.
+pub struct Listener {
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    callback: Closure<dyn Fn()>,
+}
+
+impl Listener {
+    /// Listens for `kind` events on `target`.
+    pub fn add(
+        target: web_sys::EventTarget,
+        kind: &'static str,
+        callback: Closure<dyn Fn()>,
+    ) -> Option<Listener> {
+        target
+            .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())
+            .ok()?;
+        Some(Listener {
+            target,
+            kind,
+            callback,
+        })
     }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
+    }
+}
+
+/// The `#/...` target of a plain click on a link inside the dashboard, if it was one.
+pub fn clicked_hash_link(event: &web_sys::MouseEvent) -> Option<String> {
+    if event.default_prevented()
+        || event.button() != 0
+        || event.ctrl_key()
+        || event.meta_key()
+        || event.shift_key()
+        || event.alt_key()
+    {
+        return None;
+    }
+    let target = event.target()?.dyn_into::<web_sys::Element>().ok()?;
+    let link = target.closest("a[href^='#/']").ok()??;
+    link.get_attribute("href")
 }
 
 /// Bytes of the WebAssembly linear memory (the Rust heap lives there).

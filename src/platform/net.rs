@@ -142,6 +142,7 @@ async fn start(
     deadline: &Deadline,
 ) -> Result<web_sys::Response, NetError> {
     let window = web_sys::window().ok_or_else(|| NetError::Unavailable("no window".into()))?;
+    note_own_request(url);
     let init = web_sys::RequestInit::new();
     init.set_signal(Some(&deadline.controller.signal()));
     init.set_cache(web_sys::RequestCache::NoStore);
@@ -290,4 +291,93 @@ pub struct ResourceTiming {
     pub duration_ms: f64,
     /// False when the server sent no `Timing-Allow-Origin`: the phases are hidden.
     pub detailed: bool,
+}
+
+thread_local! {
+    /// The absolute URLs the dashboard itself fetched lately (newest last), so that
+    /// real-user monitoring of the host page leaves them out.
+    static OWN_REQUESTS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// URLs remembered as the dashboard's own.
+const MAX_OWN_REQUESTS: usize = 512;
+
+/// Remembers `url` as one the dashboard fetches itself.
+pub fn note_own_request(url: &str) {
+    let absolute = web_sys::Url::new_with_base(url, &super::base_href())
+        .map(|u| u.href())
+        .unwrap_or_else(|_| url.to_owned());
+    OWN_REQUESTS.with_borrow_mut(|own| {
+        if let Some(at) = own.iter().position(|other| *other == absolute) {
+            own.remove(at);
+        } else if own.len() == MAX_OWN_REQUESTS {
+            own.remove(0);
+        }
+        own.push(absolute);
+    });
+}
+
+/// Whether the dashboard fetched `url` itself.
+pub fn is_own_request(url: &str) -> bool {
+    OWN_REQUESTS.with_borrow(|own| own.iter().any(|other| other == url))
+}
+
+/// Watches the page's Resource Timing entries that finish from now on; stops when
+/// dropped.
+pub struct ResourceObserver {
+    observer: web_sys::PerformanceObserver,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::PerformanceObserverEntryList)>,
+}
+
+impl ResourceObserver {
+    /// Calls `on_entries` with each batch of new resource entries.
+    pub fn start(
+        mut on_entries: impl FnMut(Vec<crate::sources::rum::ResourceEntry>) + 'static,
+    ) -> Result<ResourceObserver, String> {
+        let since = super::performance_now();
+        let callback = wasm_bindgen::closure::Closure::<
+            dyn FnMut(web_sys::PerformanceObserverEntryList),
+        >::new(move |list: web_sys::PerformanceObserverEntryList| {
+            let entries = list
+                .get_entries()
+                .iter()
+                .filter_map(|e| e.dyn_into::<web_sys::PerformanceResourceTiming>().ok())
+                .filter(|e| e.start_time() >= since && !is_own_request(&e.name()))
+                .map(|e| crate::sources::rum::ResourceEntry {
+                    status: js_sys::Reflect::get(&e, &JsValue::from_str("responseStatus"))
+                        .ok()
+                        .and_then(|s| s.as_f64())
+                        .map_or(0, |s| s as u16),
+                    restricted: e.response_start() <= 0.0,
+                    duration_ms: e.response_end() - e.start_time(),
+                    initiator: e.initiator_type(),
+                    url: e.name(),
+                })
+                .collect::<Vec<_>>();
+            if !entries.is_empty() {
+                on_entries(entries);
+            }
+        });
+        let observer = web_sys::PerformanceObserver::new(callback.as_ref().unchecked_ref())
+            .map_err(|e| {
+                format!(
+                    "this browser cannot observe resource timing: {}",
+                    describe(&e)
+                )
+            })?;
+        let options = web_sys::PerformanceObserverInit::new(&js_sys::Array::of1(
+            &JsValue::from_str("resource"),
+        ));
+        observer.observe(&options);
+        Ok(ResourceObserver {
+            observer,
+            _callback: callback,
+        })
+    }
+}
+
+impl Drop for ResourceObserver {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
 }

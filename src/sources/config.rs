@@ -25,6 +25,8 @@ pub enum SourceSettings {
     Probe(ProbeSettings),
     /// A Prometheus-compatible query API (Prometheus, Thanos, Mimir, VictoriaMetrics).
     PrometheusQuery(QuerySettings),
+    /// The host page's own network calls (real-user monitoring through Resource Timing).
+    Rum(super::rum::RumSettings),
 }
 
 /// A `/metrics` scrape.
@@ -282,6 +284,7 @@ impl SourceSettings {
             }
             SourceSettings::Probe(s) => &s.name,
             SourceSettings::PrometheusQuery(s) => &s.name,
+            SourceSettings::Rum(s) => &s.name,
         }
     }
 
@@ -295,6 +298,7 @@ impl SourceSettings {
             SourceSettings::Ndjson(_) => "ndjson",
             SourceSettings::Probe(_) => "probe",
             SourceSettings::PrometheusQuery(_) => "prometheus_query",
+            SourceSettings::Rum(_) => "rum",
         }
     }
 
@@ -311,6 +315,7 @@ impl SourceSettings {
                 many => format!("{} URLs", many.len()),
             },
             SourceSettings::PrometheusQuery(s) => s.url.clone(),
+            SourceSettings::Rum(s) => format!("this page's {} requests", s.initiators.join(", ")),
         }
     }
 
@@ -412,6 +417,7 @@ impl SourceSettings {
                         .map_err(|e| format!("errors {:?}: {e}", s.errors))?;
                 }
             }
+            SourceSettings::Rum(s) => s.check()?,
         }
         Ok(())
     }
@@ -465,11 +471,12 @@ mod tests {
             {"kind": "websocket", "name": "ws", "url": "ws://127.0.0.1:9200/ws"},
             {"kind": "ndjson", "name": "nd", "url": "http://127.0.0.1:9200/ndjson"},
             {"kind": "probe", "name": "up", "targets": [{"module": "home", "url": "https://example.test/"}]},
-            {"kind": "prometheus_query", "name": "fleet", "url": "http://127.0.0.1:9090"}
+            {"kind": "prometheus_query", "name": "fleet", "url": "http://127.0.0.1:9090"},
+            {"kind": "rum"}
         ]"#,
         )
         .expect("valid");
-        assert_eq!(sources.len(), 7);
+        assert_eq!(sources.len(), 8);
         let kinds: Vec<&str> = sources.iter().map(SourceSettings::kind).collect();
         assert_eq!(
             kinds,
@@ -480,7 +487,8 @@ mod tests {
                 "websocket",
                 "ndjson",
                 "probe",
-                "prometheus_query"
+                "prometheus_query",
+                "rum"
             ]
         );
         let SourceSettings::Prometheus(scrape) = &sources[0] else {

@@ -14,6 +14,7 @@ pub mod ndjson;
 pub mod probe;
 pub mod prometheus;
 pub mod query;
+pub mod rum;
 pub mod scrape;
 pub mod status;
 

@@ -64,7 +64,8 @@ impl ExpectedStatus {
         Ok(ExpectedStatus { min, max })
     }
 
-    fn accepts(&self, status: u16) -> bool {
+    /// Whether `status` is within the range.
+    pub fn accepts(&self, status: u16) -> bool {
         (self.min..=self.max).contains(&status)
     }
 }

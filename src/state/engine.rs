@@ -117,6 +117,26 @@ impl Engine {
         }
     }
 
+    /// Watches `modules` (the spec's `monitor_modules`): added to the simulation when it
+    /// runs, else listed (as the host page's) until data arrives.
+    pub fn watch(&mut self, modules: &[&str], wall_now: f64) -> Result<(), String> {
+        let now = self.now(wall_now);
+        if let Some(simulator) = self.simulator.as_mut() {
+            simulator.watch(modules);
+            return simulator
+                .register(&mut self.monitor, now)
+                .map_err(|error| error.to_string());
+        }
+        for name in modules {
+            if self.monitor.module(name).is_none() {
+                self.monitor
+                    .register(name, crate::monitor::ModuleSource::Host, now)
+                    .map_err(|error| error.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
     /// The latest snapshot.
     pub fn snapshot(&self) -> Arc<DashboardSnapshot> {
         Arc::clone(&self.last_snapshot)
@@ -207,6 +227,34 @@ mod tests {
         assert!(
             engine.history().points("m1").count() <= 2,
             "a big scenario backfills little"
+        );
+    }
+
+    #[test]
+    fn watched_modules_join_the_simulation_or_wait_for_data() {
+        let config = AppConfig::defaults();
+        let mut engine = Engine::new(&config, 1_000.0, 1, 1.0);
+        engine.watch(&["payments", "database"], 1_000.0).unwrap();
+        engine.step(1_005.0);
+        let payments = &engine.snapshot().modules["payments"];
+        assert_eq!(payments.source, crate::monitor::ModuleSource::Simulated);
+        assert!(
+            payments.total_requests > 0,
+            "the simulator feeds a watched module"
+        );
+        assert_eq!(engine.snapshot().modules.len(), 5);
+
+        let mut quiet = AppConfig::defaults();
+        quiet.settings.simulation.enabled = Some(false);
+        let mut engine = Engine::new(&quiet, 1_000.0, 1, 1.0);
+        engine.watch(&["checkout"], 1_000.0).unwrap();
+        engine.step(1_002.0);
+        let checkout = &engine.snapshot().modules["checkout"];
+        assert_eq!(checkout.source, crate::monitor::ModuleSource::Host);
+        assert_eq!(checkout.total_requests, 0);
+        assert!(
+            engine.watch(&[""], 1_003.0).is_err(),
+            "an empty name is refused"
         );
     }
 

@@ -5,18 +5,49 @@ pub mod engine;
 pub mod history;
 pub mod sources;
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use crate::config::AppConfig;
-use crate::monitor::{AlertLevel, DashboardSnapshot};
+use crate::monitor::{AlertEvent, AlertLevel, DashboardSnapshot};
 use crate::platform;
 use crate::route::Route;
 use crate::sources::status::SourceStatus;
 
 pub use engine::Engine;
+
+/// Where a dashboard lives, which decides what it may touch outside itself.
+#[derive(Clone)]
+pub enum Placement {
+    /// The app's own page: hash routes, the document title, and the config and theme
+    /// kept in localStorage.
+    Page,
+    /// Inside someone else's page (`mount()`, `<redline-dashboard>`, or the `Dashboard`
+    /// component): routes stay inside the dashboard, the host's title, hash and storage
+    /// are left alone, and an applied config restarts this dashboard only.
+    Embedded(Rc<Embedding>),
+}
+
+/// What an embedding host hands a dashboard.
+pub struct Embedding {
+    /// Called once the dashboard's state exists (the JS API records through it).
+    pub started: Box<dyn Fn(AppState)>,
+    /// Restarts the dashboard with another (validated) config.
+    pub restart: Box<dyn Fn(AppConfig)>,
+}
+
+impl Placement {
+    /// True inside someone else's page.
+    pub fn embedded(&self) -> bool {
+        matches!(self, Placement::Embedded(_))
+    }
+}
+
+/// Receives each tick's alert transitions (the JS API's `on("alert")`).
+pub type AlertHook = Box<dyn Fn(&[AlertEvent])>;
 
 /// Everything components read, shared through Leptos context.
 #[derive(Clone, Copy)]
@@ -40,11 +71,22 @@ pub struct AppState {
     pub sources: RwSignal<Vec<SourceStatus>>,
     /// The statuses the source tasks update.
     source_tasks: StoredValue<Vec<sources::SharedStatus>, LocalStorage>,
+    /// "light" or "dark".
+    pub theme: RwSignal<String>,
+    /// The app's own page, or embedded in another.
+    pub placement: StoredValue<Placement, LocalStorage>,
+    /// Listeners for alert transitions.
+    alert_hooks: StoredValue<Vec<(u32, AlertHook)>, LocalStorage>,
 }
 
 impl AppState {
     /// Creates the state, starts the tick loop, and provides it as context.
-    pub fn start(config: AppConfig, speed_override: Option<f64>) -> AppState {
+    pub fn start(
+        config: AppConfig,
+        speed_override: Option<f64>,
+        placement: Placement,
+        theme: RwSignal<String>,
+    ) -> AppState {
         let wall_now = platform::now_seconds();
         let speed = speed_override.unwrap_or(config.settings.simulation.speed);
         let engine = Engine::new(&config, wall_now, wall_now.to_bits(), speed);
@@ -57,10 +99,17 @@ impl AppState {
             tick: RwSignal::new(0),
             tick_cost_ms: RwSignal::new(0.0),
             tick_costs: StoredValue::new(Vec::new()),
-            route: RwSignal::new(Route::parse(&platform::location_hash())),
+            route: RwSignal::new(if placement.embedded() {
+                Route::Overview
+            } else {
+                Route::parse(&platform::location_hash())
+            }),
             config: StoredValue::new(Arc::new(config)),
             sources: RwSignal::new(Vec::new()),
             source_tasks: StoredValue::new_local(Vec::new()),
+            theme,
+            placement: StoredValue::new_local(placement),
+            alert_hooks: StoredValue::new_local(Vec::new()),
         };
         provide_context(state);
         let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -88,16 +137,28 @@ impl AppState {
     pub fn step(self) {
         let started = platform::performance_now();
         let before = self.snapshot.with_untracked(|s| s.timestamp);
-        let Some((snapshot, _events)) = self
+        let Some((snapshot, events)) = self
             .engine
             .try_update_value(|engine| engine.step(platform::now_seconds()))
         else {
             return;
         };
+        if !events.is_empty() {
+            self.alert_hooks
+                .with_value(|hooks| hooks.iter().for_each(|(_, hook)| hook(&events)));
+        }
         if snapshot.timestamp == before {
             return;
         }
-        set_title_for(&snapshot);
+        let embedded = self.placement.with_value(Placement::embedded);
+        if !embedded {
+            set_title_for(&snapshot);
+        }
+        // Hidden (a background tab), the monitor keeps recording and alerting, but
+        // nothing is drawn: the next visible tick publishes the latest snapshot.
+        if platform::page_hidden() {
+            return;
+        }
         self.refresh_sources();
         self.snapshot.set(snapshot);
         self.tick.update(|n| *n += 1);
@@ -108,6 +169,23 @@ impl AppState {
             self.record_cost(platform::performance_now() - started)
         })
         .forget();
+    }
+
+    /// Calls `hook` with every tick's alert transitions until `remove_alert_hook(id)`.
+    pub fn add_alert_hook(self, hook: AlertHook) -> u32 {
+        self.alert_hooks
+            .try_update_value(|hooks| {
+                let id = hooks.last().map_or(1, |(last, _)| last + 1);
+                hooks.push((id, hook));
+                id
+            })
+            .unwrap_or(0)
+    }
+
+    /// Stops a hook from `add_alert_hook`.
+    pub fn remove_alert_hook(self, id: u32) {
+        self.alert_hooks
+            .try_update_value(|hooks| hooks.retain(|(other, _)| *other != id));
     }
 
     /// Copies the source tasks' statuses into the signal when they changed.

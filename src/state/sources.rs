@@ -83,6 +83,7 @@ pub fn start_all(
                     SourceSettings::Ndjson(s) => ndjson(s, sink).await,
                     SourceSettings::Probe(s) => probe(s, sink).await,
                     SourceSettings::PrometheusQuery(s) => query(s, sink).await,
+                    SourceSettings::Rum(s) => rum(s, sink).await,
                 }
             });
             status
@@ -671,4 +672,101 @@ fn past_point(round: &crate::sources::query::PastRound) -> Option<super::history
         error_rate: round.error_rate? as f32,
         anomaly: false,
     })
+}
+
+/// Real-user monitoring: the host page's requests, grouped into modules, recorded as
+/// the browser reports them. Runs until the dashboard stops.
+async fn rum(settings: crate::sources::rum::RumSettings, sink: Sink) {
+    use crate::sources::rum::{RumGrouper, RumVerdict};
+    let grouper = Rc::new(RefCell::new(RumGrouper::new(
+        settings,
+        &platform::page_origin(),
+    )));
+    let unknown_status = Rc::new(Cell::new(0u64));
+    let feeder = sink.clone();
+    let on_entries = {
+        let unknown_status = Rc::clone(&unknown_status);
+        move |entries: Vec<crate::sources::rum::ResourceEntry>| {
+            let mut grouper = grouper.borrow_mut();
+            let mut recorded = 0;
+            let mut problems = Vec::new();
+            for entry in &entries {
+                match grouper.classify(entry) {
+                    RumVerdict::Record {
+                        module,
+                        latency_seconds,
+                        ok,
+                        ..
+                    } => {
+                        if ok.is_none() {
+                            unknown_status.set(unknown_status.get() + 1);
+                        }
+                        let result = feeder.feed(|monitor, now| {
+                            let id = monitor.record(
+                                &module,
+                                latency_seconds,
+                                ok.unwrap_or(true),
+                                now,
+                            )?;
+                            monitor.set_source(id, ModuleSource::Host);
+                            Ok::<_, crate::monitor::RecordError>(())
+                        });
+                        match result {
+                            Some(Ok(())) => recorded += 1,
+                            Some(Err(error)) => problems.push(error.to_string()),
+                            None => {}
+                        }
+                    }
+                    RumVerdict::Ignored => {}
+                    RumVerdict::Invalid => {
+                        problems.push(format!("{}: no valid duration", entry.url));
+                    }
+                    RumVerdict::OverCap => {
+                        problems.push(format!("{}: past max_modules", entry.url));
+                    }
+                }
+            }
+            feeder.took(recorded, &problems);
+            let mut status = feeder.status.borrow_mut();
+            status.succeeded(platform::now_seconds());
+            status.note = rum_note(unknown_status.get(), &grouper.restricted_modules());
+        }
+    };
+    let observer = match net::ResourceObserver::start(on_entries) {
+        Ok(observer) => observer,
+        Err(reason) => {
+            let now = platform::now_seconds();
+            sink.status.borrow_mut().failed(reason, now, f64::INFINITY);
+            return;
+        }
+    };
+    sink.status.borrow_mut().health = crate::sources::status::Health::Ok;
+    while sink.alive() {
+        sleep_seconds(1.0).await;
+    }
+    drop(observer);
+}
+
+/// What real-user monitoring could not see, in words.
+fn rum_note(unknown_status: u64, restricted: &[&str]) -> Option<String> {
+    let mut parts = Vec::new();
+    if unknown_status > 0 {
+        parts.push(format!(
+            "{unknown_status} requests had a status the browser hides (cross-origin without CORS): counted, not as errors"
+        ));
+    }
+    if !restricted.is_empty() {
+        let shown: Vec<&str> = restricted.iter().take(5).copied().collect();
+        let more = restricted.len().saturating_sub(shown.len());
+        parts.push(format!(
+            "total duration only (no Timing-Allow-Origin) for {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }

@@ -36,6 +36,8 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--disable-sync",
     "--no-first-run",
     "--window-size=1280,900",
+    // Lets the embedding test collect garbage before it reads the heap.
+    "--js-flags=--expose-gc",
 ];
 
 /// Recorded into every document before its own scripts: what went wrong in the page.

@@ -9,6 +9,7 @@
 
 mod browser;
 mod dashboard;
+mod embed;
 mod peers;
 mod sources;
 mod static_server;

@@ -128,6 +128,9 @@ impl Site {
                 .map(|rest| format!("{upstream}/{}", rest.trim_start_matches('/')))
         });
         let response = match (method, proxied) {
+            ("GET" | "HEAD" | "POST", None) if path.starts_with(DELAY_PATH) => {
+                Ok(delayed_answer(&path[DELAY_PATH.len()..]))
+            }
             ("GET" | "HEAD", Some(url)) => forward(&url),
             ("GET" | "HEAD", None) => self
                 .lookup(&path)
@@ -143,9 +146,12 @@ impl Site {
                 reason.as_bytes().to_vec(),
             ),
         };
+        // Every answer allows other origins, as a host that lets pages elsewhere embed
+        // the bundle does.
         let head = format!(
             "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
-             Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+             Content-Length: {}\r\nCache-Control: no-store\r\n\
+             Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes())?;
@@ -179,6 +185,26 @@ impl Site {
             Err(_) => Err((404, "Not Found")),
         }
     }
+}
+
+/// `/__test/delay/{ms}/{status}` answers after `ms` milliseconds (at most 5 s) with
+/// `status`: the real-user monitoring test's endpoint of known delays and errors.
+pub const DELAY_PATH: &str = "/__test/delay/";
+
+fn delayed_answer(rest: &str) -> (u16, String, Vec<u8>) {
+    let mut parts = rest.split('/');
+    let ms: u64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let status: u16 = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .filter(|s| (200..=599).contains(s))
+        .unwrap_or(200);
+    std::thread::sleep(Duration::from_millis(ms.min(5_000)));
+    (
+        status,
+        "application/json".to_owned(),
+        format!("{{\"delayed_ms\":{ms}}}").into_bytes(),
+    )
 }
 
 /// One answer of `http_get`.
