@@ -151,12 +151,19 @@ test-wasm: ## The library builds for wasm32-unknown-unknown, with the app and as
 test-browser: setup-app setup-chromium ## Component tests in headless Chromium (wasm-bindgen-test, tests/web.rs)
 	cargo test --target $(WASM_TARGET) --test web
 
-test-e2e: build build-sub setup-chromium setup-peers setup-prometheus ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
+test-e2e: build build-sub build-example setup-chromium setup-peers setup-prometheus ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
 	REDLINE_E2E_PYTHON='$(VENV)/bin/python' REDLINE_E2E_DIST='$(CURDIR)/dist' REDLINE_E2E_SUB_ROOT='$(CURDIR)/$(E2E_SUB_ROOT)' \
+		REDLINE_E2E_LEPTOS_EXAMPLE='$(CURDIR)/target/e2e/leptos-example' \
 		cargo test --test e2e -- --ignored --test-threads=1
 
 build: setup-app ## The release bundle in dist/
 	trunk build --release --offline
+
+build-example: setup-app ## The Leptos example app (examples/leptos_host.rs), in target/e2e/leptos-example/
+	cargo build --quiet --profile wasm-release --target $(WASM_TARGET) --example leptos_host
+	wasm-bindgen --target web --no-typescript --out-dir target/e2e/leptos-example \
+		target/$(WASM_TARGET)/wasm-release/examples/leptos_host.wasm
+	cp examples/leptos_host.html target/e2e/leptos-example/index.html
 
 build-sub: setup-app ## The release bundle for the sub-path /sub/, in target/e2e/subpath-root/sub/
 	trunk build --release --offline --public-url /sub/ --dist '$(E2E_SUB_ROOT)/sub'

@@ -601,8 +601,20 @@ pub fn MonitorScope(
         started: Box::new(|_| {}),
         restart: Box::new(|_| {}),
     }));
-    let _state = AppState::start(config, None, placement, theme);
-    view! { <div class="redline scope" data-theme=move || theme.get()>{children()}</div> }
+    let state = AppState::start(config, None, placement, theme);
+    // Module links change the scope's route (for a chart that follows it), never the
+    // host's hash.
+    let follow_link = move |event: leptos::ev::MouseEvent| {
+        if let Some(href) = platform::clicked_hash_link(&event) {
+            event.prevent_default();
+            state.route.set(crate::route::Route::parse(&href));
+        }
+    };
+    view! {
+        <div class="redline scope" data-theme=move || theme.get() on:click=follow_link>
+            {children()}
+        </div>
+    }
 }
 
 /// Records into the monitor of the enclosing `MonitorScope` or `Dashboard`.

@@ -567,3 +567,72 @@ async fn mounting_100_times_keeps_the_heap_bounded_and_record_is_cheap() -> E2eR
     })
     .await
 }
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the release bundles; run `make test-e2e`"]
+async fn the_leptos_example_places_the_components() -> E2eResult<()> {
+    let root = crate::bundle(
+        "REDLINE_E2E_LEPTOS_EXAMPLE",
+        "target/e2e/leptos-example",
+        "index.html",
+    )?;
+    run("embed-leptos", &root, &[], async |browser, server| {
+        browser.client().goto(&server.url("/")).await?;
+        // The whole dashboard, on the simulator.
+        let names = wait_until("the Dashboard component's modules", WAIT, async || {
+            let names: Vec<String> = serde_json::from_value(
+                js(
+                    browser,
+                    "return [...document.querySelectorAll('#full tr[data-testid=module-row]')]
+                       .map(row => row.getAttribute('data-module'));",
+                )
+                .await?,
+            )?;
+            Ok((names.len() == 4).then_some(names))
+        })
+        .await?;
+        println!("Dashboard component: {names:?}");
+        // The scope's table shows what the app records.
+        js(
+            browser,
+            "for (let i = 0; i < 8; i++) document.querySelector('#call').click(); return true;",
+        )
+        .await?;
+        let row = wait_until(
+            "the app's own module in the scoped table",
+            WAIT,
+            async || {
+                let row = js(
+                    browser,
+                    "const row = document.querySelector('#ours tr[data-module=checkout-api]');
+                 return row ? row.innerText : null;",
+                )
+                .await?;
+                Ok(row.as_str().map(str::to_owned))
+            },
+        )
+        .await?;
+        println!("scoped table row: {row:?}");
+        ensure(
+            js(
+                browser,
+                "return document.querySelectorAll('#ours tr[data-testid=module-row]').length;",
+            )
+            .await?
+                == json!(1),
+            || "the scope shows modules it was never given".to_owned(),
+        )?;
+        // The page's own styles are untouched by the dashboard's (scoped) sheet.
+        let font = js(
+            browser,
+            "return getComputedStyle(document.body).fontFamily;",
+        )
+        .await?;
+        ensure(font.as_str().is_some_and(|f| f.contains("Georgia")), || {
+            format!("the host's body font changed: {font}")
+        })?;
+        browser.screenshot("leptos-example").await?;
+        ensure_no_page_errors(browser).await
+    })
+    .await
+}
