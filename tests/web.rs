@@ -12,8 +12,10 @@ use std::sync::Arc;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use redline::app::App;
+// The app's stylesheet, so that colours are the real ones.
 use redline::components::{AlertList, ModuleTable, SummaryBar};
 use redline::config::AppConfig;
+use redline::embed::STYLESHEET;
 use redline::monitor::{DashboardSnapshot, PerformanceMonitor};
 use redline::state::{AppState, Placement};
 use wasm_bindgen::JsCast;
@@ -28,9 +30,6 @@ const QUIET_CONFIG: &str = r#"{
     "monitor": { "window_seconds": 3600, "tick_seconds": 3600 },
     "simulation": { "enabled": false }
 }"#;
-
-/// The app's stylesheet, so that colours are the real ones.
-const STYLESHEET: &str = include_str!("../style/redline.css");
 
 /// Modules, each with 200 requests of one latency (seconds) and every `error_every`-th
 /// one failed (0: none).
@@ -64,6 +63,8 @@ fn container() -> HtmlElement {
         .expect("a div")
         .dyn_into::<HtmlElement>()
         .expect("an HTML element");
+    // The stylesheet is scoped: its rules apply under `.redline`.
+    div.set_class_name("redline");
     document
         .body()
         .expect("a body")

@@ -107,14 +107,15 @@ pub fn ModuleTable() -> impl IntoView {
     });
     let scroller = NodeRef::<leptos::html::Div>::new();
     let scroll = RwSignal::new((0.0f64, 900.0f64));
+    // A frame or resize may arrive after the table is gone: then it does nothing.
     let measure = move || {
-        if let Some(element) = scroller.get_untracked() {
+        if let Some(Some(element)) = scroller.try_get_untracked() {
             let now = (
                 f64::from(element.scroll_top()),
                 f64::from(element.client_height().max(1)),
             );
-            if scroll.get_untracked() != now {
-                scroll.set(now);
+            if scroll.try_get_untracked().is_some_and(|shown| shown != now) {
+                scroll.try_set(now);
             }
         }
     };
