@@ -126,6 +126,14 @@ setup-prometheus: ## Debian's prometheus (and promtool), a real peer of the sour
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus; \
 	fi
 
+setup-alertmanager: ## Debian's prometheus-alertmanager, the real receiver of the webhook tests
+	@if command -v prometheus-alertmanager >/dev/null; then \
+		echo "setup: prometheus-alertmanager present"; \
+	else \
+		echo "setup: installing Debian's prometheus-alertmanager"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends prometheus-alertmanager; \
+	fi
+
 setup-fetch: ## cargo fetch, so that the --offline builds find every crate
 	@cargo fetch --quiet
 
@@ -151,7 +159,7 @@ test-wasm: ## The library builds for wasm32-unknown-unknown, with the app and as
 test-browser: setup-app setup-chromium ## Component tests in headless Chromium (wasm-bindgen-test, tests/web.rs)
 	cargo test --target $(WASM_TARGET) --test web
 
-test-e2e: build build-sub build-example setup-chromium setup-peers setup-prometheus ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
+test-e2e: build build-sub build-example setup-chromium setup-peers setup-prometheus setup-alertmanager ## End-to-end tests of the release bundles in headless Chromium (tests/e2e/), against real peers
 	REDLINE_E2E_PYTHON='$(VENV)/bin/python' REDLINE_E2E_DIST='$(CURDIR)/dist' REDLINE_E2E_SUB_ROOT='$(CURDIR)/$(E2E_SUB_ROOT)' \
 		REDLINE_E2E_LEPTOS_EXAMPLE='$(CURDIR)/target/e2e/leptos-example' \
 		cargo test --test e2e -- --ignored --test-threads=1

@@ -18,7 +18,11 @@ pub async fn load_config() -> Result<AppConfig, ConfigProblem> {
     };
     if let Some(url) = platform::query_param("config") {
         return match platform::fetch_text(&url).await {
-            Ok(FetchOutcome::Found(text)) => AppConfig::parse(&text, &url),
+            // Anyone can craft a link: its webhooks wait for the user's consent.
+            Ok(FetchOutcome::Found(text)) => AppConfig::parse(&text, &url).map(|mut config| {
+                config.untrusted = true;
+                config
+            }),
             Ok(FetchOutcome::NotFound) => Err(problem(
                 &url,
                 "not found (HTTP 404); check the ?config= URL".to_owned(),

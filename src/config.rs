@@ -21,6 +21,8 @@ pub struct Settings {
     pub simulation: SimulationSettings,
     /// Fetched sources: scrapes, JSON dashboards, event streams, probes, query APIs.
     pub sources: Vec<SourceSettings>,
+    /// Where alert transitions are sent: JSON webhooks and Alertmanager.
+    pub webhooks: Vec<crate::webhook::WebhookSettings>,
 }
 
 /// The simulator's part of the config.
@@ -72,6 +74,9 @@ pub struct AppConfig {
     pub monitor: MonitorConfig,
     /// Where it came from.
     pub origin: String,
+    /// Loaded from a link (`?config=`) or an import: its webhooks stay off until the
+    /// user allows each one, so that a crafted link cannot send alert data anywhere.
+    pub untrusted: bool,
 }
 
 impl AppConfig {
@@ -102,10 +107,12 @@ impl AppConfig {
         }
         simulation.scenario.validate().map_err(problem)?;
         validate_sources(&settings.sources).map_err(problem)?;
+        crate::webhook::validate_webhooks(&settings.webhooks).map_err(problem)?;
         Ok(AppConfig {
             settings,
             monitor,
             origin: origin.to_owned(),
+            untrusted: false,
         })
     }
 

@@ -19,6 +19,8 @@ pub mod config;
 #[cfg(feature = "app")]
 pub mod embed;
 #[cfg(feature = "app")]
+pub use embed::{Dashboard, MonitorScope, mount, use_monitor};
+#[cfg(feature = "app")]
 pub mod format;
 pub mod monitor;
 #[cfg(feature = "app")]
@@ -30,3 +32,5 @@ pub mod route;
 pub mod sources;
 #[cfg(feature = "app")]
 pub mod state;
+#[cfg(feature = "app")]
+pub mod webhook;

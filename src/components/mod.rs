@@ -7,6 +7,7 @@ pub mod percentile_chart;
 pub mod source_list;
 pub mod sparkline;
 pub mod summary_bar;
+pub mod webhook_list;
 
 pub use alert_list::AlertList;
 pub use bottleneck_list::BottleneckList;
@@ -15,6 +16,7 @@ pub use percentile_chart::{ChartKind, MetricChart};
 pub use source_list::SourceList;
 pub use sparkline::Sparkline;
 pub use summary_bar::SummaryBar;
+pub use webhook_list::WebhookList;
 
 use crate::monitor::{AlertLevel, ModuleStatus};
 

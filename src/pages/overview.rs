@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{AlertList, BottleneckList, ModuleTable, SourceList};
+use crate::components::{AlertList, BottleneckList, ModuleTable, SourceList, WebhookList};
 
 /// The landing view.
 #[component]
@@ -12,6 +12,7 @@ pub fn Overview() -> impl IntoView {
             <ModuleTable />
             <div class="side">
                 <SourceList />
+                <WebhookList />
                 <AlertList limit=50 />
                 <BottleneckList />
             </div>

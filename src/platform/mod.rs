@@ -25,6 +25,14 @@ pub fn location_hash() -> String {
         .unwrap_or_default()
 }
 
+/// The page's address without its hash, for links back to the dashboard.
+pub fn location_href() -> String {
+    window()
+        .and_then(|w| w.location().href().ok())
+        .map(|href| href.split('#').next().unwrap_or("").to_owned())
+        .unwrap_or_default()
+}
+
 /// The page's origin, e.g. `https://app.example.com`.
 pub fn page_origin() -> String {
     window()

@@ -26,6 +26,8 @@ pub struct FetchOptions {
     pub accept: Option<&'static str>,
     /// Read the body (probes only need the time to the end of the response).
     pub read_body: bool,
+    /// A JSON body to POST (webhooks); a GET without one.
+    pub post_json: Option<String>,
 }
 
 impl Default for FetchOptions {
@@ -36,6 +38,7 @@ impl Default for FetchOptions {
             opaque: false,
             accept: None,
             read_body: true,
+            post_json: None,
         }
     }
 }
@@ -149,11 +152,16 @@ async fn start(
     if options.opaque {
         init.set_mode(web_sys::RequestMode::NoCors);
     }
+    let headers = web_sys::Headers::new().map_err(|e| NetError::Unavailable(describe(&e)))?;
     if let Some(accept) = options.accept {
-        let headers = web_sys::Headers::new().map_err(|e| NetError::Unavailable(describe(&e)))?;
         let _ = headers.set("Accept", accept);
-        init.set_headers(&headers);
     }
+    if let Some(body) = &options.post_json {
+        init.set_method("POST");
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
     let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
         .map_err(|e| deadline.error(options.timeout_ms, &e))?;

@@ -80,6 +80,12 @@ impl Engine {
         self.wall_start + (wall_now - self.wall_start) * self.speed
     }
 
+    /// The wall-clock time of monitor time `now` (the inverse of `now`), for what
+    /// leaves the page (webhooks) when simulated time runs faster.
+    pub fn wall_time(&self, now: f64) -> f64 {
+        self.wall_start + (now - self.wall_start) / self.speed
+    }
+
     /// Generates traffic up to `wall_now`, closes due ticks, records history and
     /// returns the new snapshot and the tick's alert transitions.
     pub fn step(&mut self, wall_now: f64) -> (Arc<DashboardSnapshot>, Vec<AlertEvent>) {

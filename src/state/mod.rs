@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod history;
 pub mod sources;
+pub mod webhooks;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -77,6 +78,10 @@ pub struct AppState {
     pub placement: StoredValue<Placement, LocalStorage>,
     /// Listeners for alert transitions.
     alert_hooks: StoredValue<Vec<(u32, AlertHook)>, LocalStorage>,
+    /// The webhooks' queues and switches.
+    pub webhook_runners: StoredValue<webhooks::Runners, LocalStorage>,
+    /// The webhooks as the panel shows them, refreshed once per tick.
+    pub webhooks: RwSignal<Vec<webhooks::WebhookStatus>>,
 }
 
 impl AppState {
@@ -93,6 +98,9 @@ impl AppState {
         let snapshot = RwSignal::new(engine.snapshot());
         let tick_seconds = config.monitor.tick_seconds;
         let source_settings = config.settings.sources.clone();
+        let webhook_settings = config.settings.webhooks.clone();
+        let trusted = !config.untrusted;
+        let remember = !placement.embedded();
         let state = AppState {
             engine: StoredValue::new_local(engine),
             snapshot,
@@ -110,12 +118,34 @@ impl AppState {
             theme,
             placement: StoredValue::new_local(placement),
             alert_hooks: StoredValue::new_local(Vec::new()),
+            webhook_runners: StoredValue::new_local(Vec::new()),
+            webhooks: RwSignal::new(Vec::new()),
         };
         provide_context(state);
         let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let tasks = sources::start_all(&source_settings, state.engine, Arc::clone(&alive));
         state.source_tasks.set_value(tasks);
         state.refresh_sources();
+        let runners = webhooks::start_all(&webhook_settings, trusted, remember, Arc::clone(&alive));
+        if !runners.is_empty() {
+            let fed = runners.clone();
+            let engine = state.engine;
+            state.add_alert_hook(Box::new(move |events| {
+                // Receivers get wall-clock times, also when simulated time runs faster.
+                let Some(events) = engine.try_with_value(|engine| {
+                    events
+                        .iter()
+                        .map(|event| webhooks::on_wall_clock(event, |t| engine.wall_time(t)))
+                        .collect::<Vec<_>>()
+                }) else {
+                    return;
+                };
+                fed.iter()
+                    .for_each(|runner| runner.borrow_mut().push(&events));
+            }));
+        }
+        state.webhook_runners.set_value(runners);
+        state.refresh_webhooks();
         on_cleanup(move || alive.store(false, std::sync::atomic::Ordering::Relaxed));
         state.run_ticks(tick_seconds, speed);
         state
@@ -160,6 +190,7 @@ impl AppState {
             return;
         }
         self.refresh_sources();
+        self.refresh_webhooks();
         self.snapshot.set(snapshot);
         self.tick.update(|n| *n += 1);
         platform::performance_mark("redline-tick");
@@ -186,6 +217,21 @@ impl AppState {
     pub fn remove_alert_hook(self, id: u32) {
         self.alert_hooks
             .try_update_value(|hooks| hooks.retain(|(other, _)| *other != id));
+    }
+
+    /// Copies the webhooks' statuses into the signal when they changed.
+    pub fn refresh_webhooks(self) {
+        let Some(current) = self.webhook_runners.try_with_value(|runners| {
+            runners
+                .iter()
+                .map(|runner| runner.borrow().status())
+                .collect::<Vec<_>>()
+        }) else {
+            return;
+        };
+        if self.webhooks.with_untracked(|shown| *shown != current) {
+            self.webhooks.set(current);
+        }
     }
 
     /// Copies the source tasks' statuses into the signal when they changed.

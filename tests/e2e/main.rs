@@ -13,6 +13,7 @@ mod embed;
 mod peers;
 mod sources;
 mod static_server;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

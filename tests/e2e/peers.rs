@@ -109,35 +109,73 @@ impl Peer {
     /// (`host:port`) every second, with CORS open to any origin, and waits until it
     /// is ready. Its data lives in a fresh folder under the artifacts.
     pub fn prometheus(targets: &[String]) -> E2eResult<Peer> {
-        let dir = artifacts_dir()?.join(format!("prometheus-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| E2eError(format!("{}: {e}", dir.display())))?;
-        let port = free_port()?;
         let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
         let config = format!(
             "global: {{ scrape_interval: 1s, evaluation_interval: 1s }}\n\
              scrape_configs:\n  - job_name: app\n    static_configs: [{{ targets: [{}] }}]\n",
             targets.join(", ")
         );
-        let config_path = dir.join("prometheus.yml");
+        Peer::daemon("prometheus", "prometheus", &config, |config, data, port| {
+            vec![
+                format!("--config.file={config}"),
+                format!("--storage.tsdb.path={data}"),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+                "--web.cors.origin=.*".to_owned(),
+            ]
+        })
+    }
+
+    /// Starts Debian's Alertmanager (`prometheus-alertmanager`) on a free loopback
+    /// port with one receiver that sends nowhere and no clustering, and waits until it
+    /// is ready.
+    pub fn alertmanager() -> E2eResult<Peer> {
+        let config = "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n";
+        Peer::daemon(
+            "alertmanager",
+            "prometheus-alertmanager",
+            config,
+            |config, data, port| {
+                vec![
+                    format!("--config.file={config}"),
+                    format!("--storage.path={data}"),
+                    format!("--web.listen-address=127.0.0.1:{port}"),
+                    "--cluster.listen-address=".to_owned(),
+                ]
+            },
+        )
+    }
+
+    /// Starts `program` with its YAML `config` in a fresh folder under the artifacts,
+    /// on a free loopback port, with the arguments `args(config, data, port)` builds,
+    /// and waits up to 30 s for its `/-/ready`.
+    fn daemon(
+        name: &str,
+        program: &str,
+        config: &str,
+        args: impl FnOnce(&str, &str, u16) -> Vec<String>,
+    ) -> E2eResult<Peer> {
+        let dir = artifacts_dir()?.join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| E2eError(format!("{}: {e}", dir.display())))?;
+        let port = free_port()?;
+        let config_path = dir.join(format!("{name}.yml"));
         std::fs::write(&config_path, config)
-            .map_err(|e| E2eError(format!("prometheus.yml: {e}")))?;
-        let log = std::fs::File::create(dir.join("prometheus.log"))
-            .map_err(|e| E2eError(format!("prometheus log: {e}")))?;
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
+            .map_err(|e| E2eError(format!("{}: {e}", config_path.display())))?;
+        let log_path = dir.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| E2eError(format!("{}: {e}", log_path.display())))?;
+        let child = Command::new(program)
+            .args(args(
+                &config_path.display().to_string(),
+                &dir.join("data").display().to_string(),
+                port,
             ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--web.cors.origin=.*")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .map_err(|e| {
                 E2eError(format!(
-                    "could not start prometheus: {e} (run `make setup-prometheus`)"
+                    "could not start {program}: {e} (run `make setup-{name}`)"
                 ))
             })?;
         let peer = Peer {
@@ -152,8 +190,8 @@ impl Peer {
             std::thread::sleep(Duration::from_millis(100));
         }
         Err(E2eError(format!(
-            "prometheus was not ready within 30 s; see {}",
-            dir.join("prometheus.log").display()
+            "{program} was not ready within 30 s; see {}",
+            log_path.display()
         )))
     }
 }

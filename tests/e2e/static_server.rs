@@ -21,6 +21,7 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// A static file server for one folder; stops when dropped.
 pub struct StaticServer {
     addr: SocketAddr,
+    hook: Arc<Hook>,
     stop: Arc<AtomicBool>,
     requested_paths: Arc<Mutex<Vec<String>>>,
     accept_thread: Option<JoinHandle<()>>,
@@ -33,7 +34,22 @@ struct Site {
     /// the page reaches that server from its own origin, as behind a reverse proxy.
     proxies: Vec<(String, String)>,
     requested_paths: Arc<Mutex<Vec<String>>>,
+    hook: Arc<Hook>,
 }
+
+/// `POST /__test/hook`: a webhook receiver that fails its first attempts on request.
+#[derive(Default)]
+pub struct Hook {
+    /// Attempts still to answer with 503.
+    fail_next: std::sync::atomic::AtomicUsize,
+    /// The bodies it accepted, in order.
+    bodies: Mutex<Vec<String>>,
+    /// Attempts it refused.
+    refused: std::sync::atomic::AtomicUsize,
+}
+
+/// The test webhook receiver's path.
+pub const HOOK_PATH: &str = "/__test/hook";
 
 impl StaticServer {
     /// Serves `root` on 127.0.0.1 at a free port. `overlay` maps URL paths (such as
@@ -50,6 +66,7 @@ impl StaticServer {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let requested_paths = Arc::new(Mutex::new(Vec::new()));
+        let hook = Arc::new(Hook::default());
         let site = Arc::new(Site {
             root: root.to_path_buf(),
             overlay: overlay
@@ -61,6 +78,7 @@ impl StaticServer {
                 .map(|(prefix, upstream)| ((*prefix).to_owned(), upstream.clone()))
                 .collect(),
             requested_paths: Arc::clone(&requested_paths),
+            hook: Arc::clone(&hook),
         });
         let stop_flag = Arc::clone(&stop);
         let accept_thread = std::thread::spawn(move || {
@@ -78,6 +96,7 @@ impl StaticServer {
         });
         Ok(StaticServer {
             addr,
+            hook,
             stop,
             requested_paths,
             accept_thread: Some(accept_thread),
@@ -87,6 +106,22 @@ impl StaticServer {
     /// The absolute URL of `path_and_query` (which starts with `/`) on this server.
     pub fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{}", self.addr, path_and_query)
+    }
+
+    /// Makes the hook receiver refuse its next `count` attempts with 503.
+    pub fn fail_hook_attempts(&self, count: usize) {
+        self.hook.fail_next.store(count, Ordering::SeqCst);
+    }
+
+    /// The bodies the hook receiver accepted, and how many attempts it refused.
+    pub fn hook_received(&self) -> (Vec<String>, usize) {
+        let bodies = self
+            .hook
+            .bodies
+            .lock()
+            .map(|b| b.clone())
+            .unwrap_or_default();
+        (bodies, self.hook.refused.load(Ordering::SeqCst))
     }
 
     /// Every path requested so far, in order, without query strings.
@@ -113,7 +148,7 @@ impl Site {
     fn answer(&self, mut stream: TcpStream) -> io::Result<()> {
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-        let head = read_head(&mut stream)?;
+        let (head, body) = read_request(&mut stream)?;
         let request_line = head.lines().next().unwrap_or_default();
         let mut parts = request_line.split_whitespace();
         let method = parts.next().unwrap_or_default();
@@ -131,7 +166,9 @@ impl Site {
             ("GET" | "HEAD" | "POST", None) if path.starts_with(DELAY_PATH) => {
                 Ok(delayed_answer(&path[DELAY_PATH.len()..]))
             }
-            ("GET" | "HEAD", Some(url)) => forward(&url),
+            ("POST", None) if path == HOOK_PATH => Ok(self.hook.receive(&body)),
+            ("GET" | "HEAD", Some(url)) => forward("GET", &url, &[]),
+            ("POST", Some(url)) => forward("POST", &url, &body),
             ("GET" | "HEAD", None) => self
                 .lookup(&path)
                 .map(|(content_type, body)| (200, content_type.to_owned(), body)),
@@ -217,9 +254,31 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+impl Hook {
+    fn receive(&self, body: &[u8]) -> (u16, String, Vec<u8>) {
+        let refuse = self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if refuse {
+            self.refused.fetch_add(1, Ordering::SeqCst);
+            return (503, "text/plain".to_owned(), b"try again".to_vec());
+        }
+        if let Ok(mut bodies) = self.bodies.lock() {
+            bodies.push(String::from_utf8_lossy(body).into_owned());
+        }
+        (200, "application/json".to_owned(), b"{}".to_vec())
+    }
+}
+
 /// GETs `url` with plain HTTP/1.0 on loopback: enough for the tests' own peers, and
 /// for the proxy paths of this server.
 pub fn http_get(url: &str) -> io::Result<Reply> {
+    http_request("GET", url, &[])
+}
+
+/// Sends one HTTP/1.0 request with `body` (a JSON body when not empty) on loopback.
+pub fn http_request(method: &str, url: &str, body: &[u8]) -> io::Result<Reply> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     let rest = url
         .strip_prefix("http://")
@@ -227,7 +286,16 @@ pub fn http_get(url: &str) -> io::Result<Reply> {
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let mut upstream = TcpStream::connect(host)?;
     upstream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(upstream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    write!(upstream, "{method} /{path} HTTP/1.0\r\nHost: {host}\r\n")?;
+    if !body.is_empty() {
+        write!(
+            upstream,
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        )?;
+    }
+    upstream.write_all(b"\r\n")?;
+    upstream.write_all(body)?;
     let mut reply = Vec::new();
     upstream.read_to_end(&mut reply)?;
     let split = reply
@@ -256,25 +324,56 @@ pub fn http_get(url: &str) -> io::Result<Reply> {
 }
 
 /// Answers a proxy path from upstream, or 502 when upstream cannot be read.
-fn forward(url: &str) -> Result<(u16, String, Vec<u8>), (u16, &'static str)> {
-    let reply = http_get(url).map_err(|_| (502, "Bad Gateway"))?;
+fn forward(
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> Result<(u16, String, Vec<u8>), (u16, &'static str)> {
+    let reply = http_request(method, url, body).map_err(|_| (502, "Bad Gateway"))?;
     Ok((reply.status, reply.content_type, reply.body))
 }
 
-fn read_head(stream: &mut TcpStream) -> io::Result<String> {
-    let mut head = Vec::new();
+/// Request bodies larger than this are refused.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The request's head, and its body (by `Content-Length`).
+fn read_request(stream: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
+    let mut data = Vec::new();
     let mut buffer = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+    let end = loop {
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let read = stream.read(&mut buffer)?;
+        if read == 0 {
+            return Ok((String::from_utf8_lossy(&data).into_owned(), Vec::new()));
+        }
+        data.extend_from_slice(&buffer[..read]);
+        if data.len() > MAX_HEAD_BYTES {
+            return Err(io::Error::other("request head too large"));
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..end]).into_owned();
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0)
+        .min(MAX_BODY_BYTES);
+    let mut body = data[end + 4..].to_vec();
+    while body.len() < length {
         let read = stream.read(&mut buffer)?;
         if read == 0 {
             break;
         }
-        head.extend_from_slice(&buffer[..read]);
-        if head.len() > MAX_HEAD_BYTES {
-            return Err(io::Error::other("request head too large"));
-        }
+        body.extend_from_slice(&buffer[..read]);
     }
-    Ok(String::from_utf8_lossy(&head).into_owned())
+    body.truncate(length);
+    Ok((head, body))
 }
 
 fn percent_decode(path: &str) -> String {
