@@ -19,6 +19,7 @@ pub mod config;
 #[cfg(feature = "app")]
 pub mod format;
 pub mod monitor;
+pub mod nab;
 #[cfg(feature = "app")]
 pub mod pages;
 #[cfg(feature = "app")]

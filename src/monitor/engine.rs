@@ -496,10 +496,7 @@ impl PerformanceMonitor {
                 continue;
             };
             let key = RuleKey::Anomaly(slot as u16);
-            let warning_z = match &config.settings.detector {
-                DetectorSpec::Zscore(z) => z.warning_z,
-                DetectorSpec::None => 3.0,
-            };
+            let warning_z = config.settings.detector.warning_score();
             let condition = if verdict.level.is_some() {
                 Condition::Breach
             } else if verdict.score.abs() <= warning_z * (1.0 - hysteresis) {
