@@ -53,8 +53,8 @@ fn run() -> Result<(), String> {
         nab_dir.display()
     );
     println!(
-        "{:<28} {:>9} {:>14} {:>14} {:>10} {:>9}",
-        "detector", "standard", "reward_low_FP", "reward_low_FN", "threshold", "ns/value"
+        "{:<28} {:>9} {:>14} {:>14} {:>10} {:>9} {:>9}",
+        "detector", "standard", "reward_low_FP", "reward_low_FN", "threshold", "TP/FP", "ns/value"
     );
     for text in &detectors {
         let (label, build) = builder(text)?;
@@ -63,12 +63,16 @@ fn run() -> Result<(), String> {
         let ns_per_value = started.elapsed().as_nanos() as f64 / corpus.row_count() as f64;
         let results = nab::score_corpus(&corpus, &scores);
         println!(
-            "{:<28} {:>9.2} {:>14.2} {:>14.2} {:>10.4} {:>9.0}",
+            "{:<28} {:>9.2} {:>14.2} {:>14.2} {:>10.4} {:>9} {:>9.0}",
             label,
             results[0].normalized,
             results[1].normalized,
             results[2].normalized,
             results[0].threshold,
+            format!(
+                "{}/{}",
+                results[0].detected_windows, results[0].false_positives
+            ),
             ns_per_value
         );
         if let Some(out) = &out {

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use redline::monitor::detectors::ContextSettings;
 use redline::monitor::{Detector, DetectorSpec};
 use redline::nab::{self, Corpus, WindowedGaussian};
 
@@ -48,10 +49,10 @@ fn windowed_gaussian_reproduces_nab_published_scores() {
 }
 
 #[test]
-fn default_detector_beats_windowed_gaussian() {
+fn context_detector_scores_over_60_on_nab_standard() {
     let corpus = corpus();
-    let spec = DetectorSpec::default();
-    let build = || -> Box<dyn Detector> { spec.build().expect("detection is on by default") };
+    let spec = DetectorSpec::Context(ContextSettings::default());
+    let build = || -> Box<dyn Detector> { spec.build().expect("context is a detector") };
     let scores = nab::run_corpus(&corpus, &build);
     let standard = nab::score_corpus(&corpus, &scores)[0].normalized;
     assert!(

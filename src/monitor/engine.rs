@@ -440,6 +440,7 @@ impl PerformanceMonitor {
                 samples,
                 window_seconds: module.stats.covered_seconds,
                 z_score: None,
+                anomaly_score: None,
                 baseline_mean: None,
                 baseline_std: None,
                 baseline_samples: None,
@@ -492,7 +493,7 @@ impl PerformanceMonitor {
                 })
             });
             let name = detector.name();
-            let Some(verdict) = detector.observe(value) else {
+            let Some(verdict) = detector.observe_at(now, value) else {
                 continue;
             };
             let key = RuleKey::Anomaly(slot as u16);
@@ -518,6 +519,7 @@ impl PerformanceMonitor {
                 samples,
                 window_seconds: module.stats.covered_seconds,
                 z_score: Some(verdict.score),
+                anomaly_score: Some(verdict.anomaly_score),
                 baseline_mean: Some(verdict.baseline_mean),
                 baseline_std: Some(verdict.baseline_std),
                 baseline_samples: Some(verdict.baseline_samples),
