@@ -193,3 +193,43 @@ impl Detector for Context {
         self.bits.capacity() * 8 + self.recent.capacity() * 8 + self.learning.heap_bytes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn learnt(values: impl Iterator<Item = f64>) -> Context {
+        let mut detector = Context::new(ContextSettings {
+            learn_samples: 100,
+            ..ContextSettings::default()
+        });
+        for value in values {
+            detector.update(value);
+        }
+        detector
+    }
+
+    #[test]
+    fn a_level_never_reached_is_wholly_novel_and_a_repeated_run_is_not() {
+        // A sawtooth over 0..10: every level and every run of it recurs.
+        let mut detector = learnt((0..400).map(|i| f64::from(i % 10)));
+        let novel = detector.evaluate(50.0).expect("judging");
+        assert_eq!(novel.anomaly_score, 1.0);
+        assert!(novel.level.is_some());
+        let usual = detector.observe(0.0).expect("judging");
+        assert_eq!(usual.anomaly_score, 0.0, "{usual:?}");
+        assert_eq!(usual.level, None);
+    }
+
+    #[test]
+    fn memory_is_the_bit_set_whatever_the_stream() {
+        let detector = learnt((0..10_000).map(|i| f64::from(i)));
+        let bits = ContextSettings::default().memory_bits;
+        assert_eq!(detector.bits.len() * 64, bits);
+        assert!(
+            detector.heap_bytes() <= bits / 8 + 256,
+            "{}",
+            detector.heap_bytes()
+        );
+    }
+}

@@ -94,6 +94,46 @@ impl Likelihood {
         ))
     }
 
+    /// The verdict on a value of raw surprise `raw` against `(median, spread)`.
+    fn judge(&self, (raw, median, spread): (f64, f64, f64)) -> Option<Verdict> {
+        if self.seen < self.settings.min_samples.max(2) {
+            return None;
+        }
+        let average = self.recent_average(raw);
+        let std = self.variance.sqrt().max(1e-4);
+        let z = (average - self.mean) / std;
+        let level = Level::new(self.settings.warning_z, self.settings.critical_z);
+        let mut verdict = level.verdict(z, median, spread, self.window.len());
+        verdict.anomaly_score = if z <= 0.0 {
+            0.0
+        } else {
+            let tail = 0.5 * libm::erfc(z / std::f64::consts::SQRT_2);
+            // -ln(tail) keeps growing where 1 - tail has run out of digits.
+            let surprise = -tail.max(1e-300).ln();
+            surprise / (surprise + 10.0)
+        };
+        Some(self.refractory.damp(verdict))
+    }
+
+    /// Learns one raw surprise: the long-run statistics of the recent average, then
+    /// the short ring.
+    fn learn(&mut self, raw: f64) {
+        let average = self.recent_average(raw);
+        let rate = (1.0 / self.seen.max(1) as f64).max(1.0 / self.settings.history_size as f64);
+        let delta = average - self.mean;
+        self.mean += rate * delta;
+        self.variance = (1.0 - rate) * (self.variance + rate * delta * delta);
+        let short = self.settings.short_size.max(1);
+        if self.raw.len() < short {
+            self.raw.push(raw as f32);
+        } else {
+            self.raw_sum -= f64::from(self.raw[self.raw_next]);
+            self.raw[self.raw_next] = raw as f32;
+            self.raw_next = (self.raw_next + 1) % short;
+        }
+        self.raw_sum += f64::from(raw as f32);
+    }
+
     /// Recent average surprise if `raw` were the newest.
     fn recent_average(&self, raw: f64) -> f64 {
         let short = self.settings.short_size.max(1);
@@ -111,49 +151,30 @@ impl Detector for Likelihood {
     }
 
     fn evaluate(&self, value: f64) -> Option<Verdict> {
-        if !value.is_finite() || self.seen < self.settings.min_samples.max(2) {
+        if !value.is_finite() {
             return None;
         }
-        let (raw, median, spread) = self.raw_surprise(value)?;
-        let average = self.recent_average(raw);
-        let std = self.variance.sqrt().max(1e-4);
-        let z = (average - self.mean) / std;
-        let level = Level::new(self.settings.warning_z, self.settings.critical_z);
-        let mut verdict = level.verdict(z, median, spread, self.window.len());
-        verdict.anomaly_score = if z <= 0.0 {
-            0.0
-        } else {
-            let tail = 0.5 * libm::erfc(z / std::f64::consts::SQRT_2);
-            // -ln(tail) keeps growing where 1 - tail has run out of digits.
-            let surprise = -tail.max(1e-300).ln();
-            surprise / (surprise + 10.0)
-        };
-        Some(self.refractory.damp(verdict))
+        self.judge(self.raw_surprise(value)?)
     }
 
     fn update(&mut self, value: f64) {
+        self.observe(value);
+    }
+
+    /// One baseline lookup serves both the verdict and the learning.
+    fn observe(&mut self, value: f64) -> Option<Verdict> {
         if !value.is_finite() {
-            return;
+            return None;
         }
-        self.refractory.step(self.evaluate(value).as_ref());
-        if let Some((raw, ..)) = self.raw_surprise(value) {
-            let average = self.recent_average(raw);
-            let rate = (1.0 / self.seen.max(1) as f64).max(1.0 / self.settings.history_size as f64);
-            let delta = average - self.mean;
-            self.mean += rate * delta;
-            self.variance = (1.0 - rate) * (self.variance + rate * delta * delta);
-            let short = self.settings.short_size.max(1);
-            if self.raw.len() < short {
-                self.raw.push(raw as f32);
-            } else {
-                self.raw_sum -= f64::from(self.raw[self.raw_next]);
-                self.raw[self.raw_next] = raw as f32;
-                self.raw_next = (self.raw_next + 1) % short;
-            }
-            self.raw_sum += f64::from(raw as f32);
+        let surprise = self.raw_surprise(value);
+        let verdict = surprise.and_then(|s| self.judge(s));
+        self.refractory.step(verdict.as_ref());
+        if let Some((raw, ..)) = surprise {
+            self.learn(raw);
         }
         self.seen += 1;
         self.window.push(value as f32);
+        verdict
     }
 
     fn heap_bytes(&self) -> usize {

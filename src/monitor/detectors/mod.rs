@@ -370,3 +370,34 @@ impl DetectorSpec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(level: Option<AlertLevel>) -> Verdict {
+        Level::new(3.0, 4.0).verdict(if level.is_some() { 5.0 } else { 1.0 }, 0.0, 1.0, 10)
+    }
+
+    #[test]
+    fn refractory_damps_scores_for_its_length_after_an_alarm() {
+        let mut refractory = Refractory::new(2);
+        let alarm = verdict(Some(AlertLevel::Critical));
+        assert_eq!(refractory.damp(alarm).anomaly_score, alarm.anomaly_score);
+        refractory.step(Some(&alarm));
+        let damped = refractory.damp(alarm);
+        assert!((damped.anomaly_score - 0.01 * alarm.anomaly_score).abs() < 1e-12);
+        assert_eq!(damped.level, alarm.level, "levels are left alone");
+        refractory.step(Some(&alarm));
+        refractory.step(Some(&verdict(None)));
+        assert_eq!(refractory.damp(alarm).anomaly_score, alarm.anomaly_score);
+    }
+
+    #[test]
+    fn anomaly_scores_are_half_at_the_warning_line() {
+        let at_warning = Level::new(3.0, 4.0).verdict(-3.0, 1.0, 0.5, 5);
+        assert_eq!(at_warning.anomaly_score, 0.5);
+        assert_eq!(at_warning.level, None);
+        assert_eq!(at_warning.warning_bound, 1.0 - 1.5);
+    }
+}
