@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn memory_is_the_bit_set_whatever_the_stream() {
-        let detector = learnt((0..10_000).map(|i| f64::from(i)));
+        let detector = learnt((0..10_000).map(f64::from));
         let bits = ContextSettings::default().memory_bits;
         assert_eq!(detector.bits.len() * 64, bits);
         assert!(
