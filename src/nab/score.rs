@@ -215,6 +215,69 @@ mod tests {
         }
     }
 
+    /// The raw score at one threshold, straight from the rules: the earliest detection
+    /// of each window, every detection outside one.
+    fn raw_at(corpus: &Corpus, scores: &[Vec<f64>], threshold: f64, profile: Profile) -> f64 {
+        let mut raw = 0.0;
+        for (series, scores) in corpus.series.iter().zip(scores) {
+            let detected = |i: usize| i >= series.probation_rows() && scores[i] >= threshold;
+            for &(first, last) in &series.windows {
+                let length = (last - first + 1) as f64;
+                raw += match (first..=last).find(|i| detected(*i)) {
+                    Some(i) => {
+                        let position = -((last - i + 1) as f64) / length;
+                        profile.tp_weight * scaled_sigmoid(position) / scaled_sigmoid(-1.0)
+                    }
+                    None => -profile.fn_weight,
+                };
+            }
+            for i in (0..scores.len()).filter(|i| detected(*i)) {
+                if series.windows.iter().any(|(a, b)| (*a..=*b).contains(&i)) {
+                    continue;
+                }
+                raw += match series.windows.iter().rev().find(|(_, b)| *b < i) {
+                    Some((a, b)) => {
+                        profile.fp_weight * scaled_sigmoid((i - b) as f64 / (b - a) as f64)
+                    }
+                    None => -profile.fp_weight,
+                };
+            }
+        }
+        raw
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_sweep_finds_the_best_threshold_of_a_brute_force_search(
+            levels in proptest::collection::vec(0u8..6, 60..120),
+            starts in proptest::collection::vec(20usize..100, 1..3),
+        ) {
+            let rows = levels.len();
+            let mut windows: Vec<(usize, usize)> = Vec::new();
+            let mut sorted = starts.clone();
+            sorted.sort_unstable();
+            for start in sorted {
+                let start = start.min(rows - 3);
+                if windows.last().is_none_or(|w| w.1 + 2 < start) {
+                    windows.push((start, (start + 5).min(rows - 1)));
+                }
+            }
+            let corpus = one_series(rows, windows);
+            let scores = vec![levels.iter().map(|l| f64::from(*l) / 5.0).collect::<Vec<_>>()];
+            for result in score_corpus(&corpus, &scores) {
+                let mut best = -(corpus.window_count() as f64) * result.profile.fn_weight;
+                for threshold in [0.0, 0.2, 0.4, 0.6, 0.8, 1.0] {
+                    best = best.max(raw_at(&corpus, &scores, threshold, result.profile));
+                }
+                proptest::prop_assert!((result.raw - best).abs() < 1e-9, "{} vs {best}", result.raw);
+                if result.threshold.is_finite() {
+                    let at = raw_at(&corpus, &scores, result.threshold, result.profile);
+                    proptest::prop_assert!((at - result.raw).abs() < 1e-9);
+                }
+            }
+        }
+    }
+
     #[test]
     fn sigmoid_matches_nab_figures() {
         assert_eq!(scaled_sigmoid(0.0), 0.0);
