@@ -171,19 +171,19 @@ impl LevelShiftFixture {
 #[test]
 fn the_seasonal_detector_expects_each_time_of_day_its_own_level() {
     let mut detector = spec(r#"{"kind": "seasonal"}"#).build().expect("a detector");
-    // Ten days at 5-minute steps: 100 by night, 200 by day (06:00 to 18:00 UTC).
-    let day = |t: f64| (t.rem_euclid(86_400.0) / 3_600.0 - 6.0).clamp(0.0, 12.0) < 12.0;
-    let noise = steady(2880, 8);
-    for (i, n) in noise.iter().enumerate() {
-        let t = 1_700_006_400.0 + 300.0 * i as f64; // 00:00 UTC
-        let base = if day(t) && (t.rem_euclid(86_400.0) >= 21_600.0) {
+    // Ten days at 5-minute steps from midnight UTC: 100 by night, 200 from 06:00 to 18:00.
+    let start = 1_700_006_400.0;
+    for (i, noise) in steady(2880, 8).iter().enumerate() {
+        let t = start + 300.0 * i as f64;
+        let hour = t.rem_euclid(86_400.0) / 3_600.0;
+        let level = if (6.0..18.0).contains(&hour) {
             2.0
         } else {
             1.0
         };
-        detector.observe_at(t, base * n);
+        detector.observe_at(t, level * noise);
     }
-    let midnight = 1_700_006_400.0 + 10.0 * 86_400.0;
+    let midnight = start + 10.0 * 86_400.0;
     let noon = midnight + 12.0 * 3_600.0;
     let at_noon = detector.observe_at(noon, 200.0).expect("judged");
     assert_eq!(at_noon.level, None, "200 at noon is usual: {at_noon:?}");
