@@ -23,6 +23,7 @@ pub use embed::{Dashboard, MonitorScope, mount, use_monitor};
 #[cfg(feature = "app")]
 pub mod format;
 pub mod monitor;
+pub mod nab;
 #[cfg(feature = "app")]
 pub mod pages;
 #[cfg(feature = "app")]

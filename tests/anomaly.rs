@@ -1,6 +1,8 @@
 //! The z-score detector: the spec's `AnomalyDetector` example, its thresholds, its
 //! baseline rules, and an anomaly alert raised end to end by `PerformanceMonitor`.
 
+mod common;
+
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, LogNormal};
@@ -188,15 +190,8 @@ fn anomaly_events(events: &[AlertEvent]) -> impl Iterator<Item = &AlertEvent> {
 
 #[test]
 fn a_latency_jump_raises_an_anomaly_alert_with_its_evidence() {
-    let settings = MonitorSettings {
-        rules: Vec::new(),
-        detector: DetectorSpec::Zscore(ZScoreSettings::default()),
-        detect_metrics: vec!["latency_mean".to_owned()],
-        // Fire on the first anomalous tick, so the evidence is the pre-jump baseline.
-        anomaly_for_seconds: 0.0,
-        ..MonitorSettings::default()
-    };
-    let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));
+    // Fires on the first anomalous tick, so the evidence is the pre-jump baseline.
+    let mut monitor = common::latency_mean_watcher(DetectorSpec::Zscore(ZScoreSettings::default()));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let steady = LogNormal::new(0.1f64.ln(), 0.2).expect("valid lognormal");
     let mut events = Vec::new();

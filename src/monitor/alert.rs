@@ -318,9 +318,13 @@ pub struct Evidence {
     pub samples: u64,
     /// Seconds of data the window covered.
     pub window_seconds: f64,
-    /// z-score, for anomalies.
+    /// z-score, for anomalies (the detector's signed score: a z-score, or its
+    /// equivalent such as a CUSUM sum or a novelty share).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub z_score: Option<f64>,
+    /// The detector's anomaly score from 0 to 1, for anomalies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_score: Option<f64>,
     /// Baseline mean, for anomalies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_mean: Option<f64>,
@@ -366,14 +370,16 @@ impl Alert {
     pub fn message(&self) -> String {
         let e = &self.evidence;
         match (&self.source, e.z_score) {
-            (AlertSource::Anomaly { .. }, Some(z)) => format!(
-                "{}: {} = {:.3} is anomalous (z = {:.1} against {:.3} ± {:.3})",
+            (AlertSource::Anomaly { detector }, Some(z)) => format!(
+                "{}: {} = {:.3} is anomalous ({} = {:.1} against {:.3} ± {:.3} over {} values)",
                 self.module,
                 self.metric,
                 e.value,
+                if detector == "zscore" { "z" } else { detector },
                 z,
                 e.baseline_mean.unwrap_or_default(),
-                e.baseline_std.unwrap_or_default()
+                e.baseline_std.unwrap_or_default(),
+                e.baseline_samples.unwrap_or_default()
             ),
             _ => format!(
                 "{}: {} = {:.3} (threshold: {:.3})",

@@ -1,17 +1,22 @@
 //! Anomaly detection: the `Detector` trait, the spec's rolling z-score, and the
-//! spec's keyed `AnomalyDetector`.
+//! spec's keyed `AnomalyDetector`. The other detectors, and `DetectorSpec` that picks
+//! one by name, are in `detectors/`.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::alert::AlertLevel;
+pub use super::detectors::DetectorSpec;
 
 /// What a detector concluded about one value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// Signed score in standard deviations (a z-score, or a detector's equivalent).
     pub score: f64,
+    /// How anomalous the value is, from 0 to 1, rising with the evidence (what NAB's
+    /// threshold sweep compares).
+    pub anomaly_score: f64,
     /// Baseline mean the value was judged against.
     pub baseline_mean: f64,
     /// Baseline standard deviation used (after the zero-variance floor).
@@ -40,6 +45,12 @@ pub trait Detector: std::fmt::Debug {
         let verdict = self.evaluate(value);
         self.update(value);
         verdict
+    }
+    /// `observe` for a value taken at `now` (Unix seconds); detectors that learn
+    /// patterns in time (the seasonal one) override it, the others ignore `now`.
+    fn observe_at(&mut self, now: f64, value: f64) -> Option<Verdict> {
+        let _ = now;
+        self.observe(value)
     }
     /// Heap bytes held, for memory accounting.
     fn heap_bytes(&self) -> usize;
@@ -142,6 +153,7 @@ impl Detector for RollingZScore {
         };
         Some(Verdict {
             score,
+            anomaly_score: score.abs() / (score.abs() + self.settings.warning_z),
             baseline_mean: mean,
             baseline_std: std,
             baseline_samples: self.ring.len(),
@@ -179,32 +191,6 @@ impl Detector for RollingZScore {
 
     fn heap_bytes(&self) -> usize {
         self.ring.capacity() * std::mem::size_of::<f32>()
-    }
-}
-
-/// Which detector the monitor runs on each module's metrics.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum DetectorSpec {
-    /// No anomaly detection.
-    None,
-    /// The spec's rolling z-score.
-    Zscore(ZScoreSettings),
-}
-
-impl Default for DetectorSpec {
-    fn default() -> Self {
-        DetectorSpec::Zscore(ZScoreSettings::default())
-    }
-}
-
-impl DetectorSpec {
-    /// A fresh detector for one series, or `None` when detection is off.
-    pub fn build(&self) -> Option<Box<dyn Detector>> {
-        match self {
-            DetectorSpec::None => None,
-            DetectorSpec::Zscore(settings) => Some(Box::new(RollingZScore::new(*settings))),
-        }
     }
 }
 

@@ -102,6 +102,9 @@ pub enum ConfigError {
     /// A rule is invalid.
     #[error(transparent)]
     Rule(#[from] RuleError),
+    /// The detector's settings are invalid.
+    #[error(transparent)]
+    Detector(#[from] super::detectors::DetectorError),
 }
 
 /// Validated monitor settings.
@@ -161,18 +164,7 @@ impl MonitorConfig {
                 "anomaly_for_seconds, anomaly_clear_for_seconds and resolved_retention_seconds must be seconds >= 0",
             ));
         }
-        if let super::anomaly::DetectorSpec::Zscore(z) = &settings.detector {
-            if !(z.warning_z > 0.0 && z.critical_z >= z.warning_z) {
-                return Err(ConfigError::Anomaly(
-                    "detector: warning_z must be > 0 and critical_z >= warning_z",
-                ));
-            }
-            if z.baseline_size < 2 || z.baseline_size > 100_000 || z.min_samples > z.baseline_size {
-                return Err(ConfigError::Anomaly(
-                    "detector: baseline_size must be 2..100000 and min_samples at most baseline_size",
-                ));
-            }
-        }
+        settings.detector.validate()?;
         let mut rules: Vec<Rule> = Vec::with_capacity(settings.rules.len());
         for spec in &settings.rules {
             let rule = Rule::from_spec(spec)?;

@@ -441,6 +441,7 @@ impl PerformanceMonitor {
                 samples,
                 window_seconds: module.stats.covered_seconds,
                 z_score: None,
+                anomaly_score: None,
                 baseline_mean: None,
                 baseline_std: None,
                 baseline_samples: None,
@@ -493,14 +494,11 @@ impl PerformanceMonitor {
                 })
             });
             let name = detector.name();
-            let Some(verdict) = detector.observe(value) else {
+            let Some(verdict) = detector.observe_at(now, value) else {
                 continue;
             };
             let key = RuleKey::Anomaly(slot as u16);
-            let warning_z = match &config.settings.detector {
-                DetectorSpec::Zscore(z) => z.warning_z,
-                DetectorSpec::None => 3.0,
-            };
+            let warning_z = config.settings.detector.warning_score();
             let condition = if verdict.level.is_some() {
                 Condition::Breach
             } else if verdict.score.abs() <= warning_z * (1.0 - hysteresis) {
@@ -522,6 +520,7 @@ impl PerformanceMonitor {
                 samples,
                 window_seconds: module.stats.covered_seconds,
                 z_score: Some(verdict.score),
+                anomaly_score: Some(verdict.anomaly_score),
                 baseline_mean: Some(verdict.baseline_mean),
                 baseline_std: Some(verdict.baseline_std),
                 baseline_samples: Some(verdict.baseline_samples),

@@ -10,6 +10,7 @@ pub mod anomaly;
 pub mod bottleneck;
 pub mod config;
 pub mod custom;
+pub mod detectors;
 mod engine;
 pub mod metrics;
 mod module;

@@ -19,6 +19,19 @@ pub fn monitor_with(settings: MonitorSettings) -> PerformanceMonitor {
     PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid settings"))
 }
 
+/// A monitor that judges only `latency_mean`, with `detector` and no rules, and fires
+/// on the first anomalous tick, so an alert's evidence is the pre-anomaly baseline.
+pub fn latency_mean_watcher(detector: DetectorSpec) -> PerformanceMonitor {
+    let settings = MonitorSettings {
+        rules: Vec::new(),
+        detector,
+        detect_metrics: vec!["latency_mean".to_owned()],
+        anomaly_for_seconds: 0.0,
+        ..MonitorSettings::default()
+    };
+    PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid settings"))
+}
+
 /// A quiet monitor with the default window.
 pub fn monitor() -> PerformanceMonitor {
     monitor_with(MonitorSettings::default())

@@ -1,0 +1,235 @@
+//! `Context`: contextual novelty. Values are cut into levels (widths fixed from the
+//! first values), and the detector remembers which runs of the last few levels it
+//! has seen, in a fixed-size bit set. A value whose level, or whose run of recent
+//! levels, has never happened before is novel; the score is the share of novel runs,
+//! long and short, with novelty of short runs (a level never reached) weighing most.
+//! Memory is the bit set, however long the stream.
+
+use serde::{Deserialize, Serialize};
+
+use super::rolling::RollingOrder;
+use super::{Level, Refractory};
+use crate::monitor::anomaly::{Detector, Verdict};
+
+/// Longest run of levels a setting may ask for.
+pub const MAX_ORDER: usize = 16;
+
+/// Settings of the contextual-novelty detector.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContextSettings {
+    /// Values learnt before the level width is fixed and judging starts.
+    pub learn_samples: usize,
+    /// Levels across the learnt values' 1–99 % range.
+    pub levels: usize,
+    /// Longest run of levels remembered (runs of 1..=this).
+    pub max_order: usize,
+    /// Bits in the memory of seen runs (a power of two).
+    pub memory_bits: usize,
+    /// Values after an alarm (novelty at `warning_score` or more) whose scores are
+    /// damped, so one episode reports once.
+    pub refractory: usize,
+    /// Novelty score above this is a warning.
+    pub warning_score: f64,
+    /// Novelty score above this is critical.
+    pub critical_score: f64,
+}
+
+impl Default for ContextSettings {
+    fn default() -> Self {
+        ContextSettings {
+            learn_samples: 300,
+            levels: 10,
+            max_order: 4,
+            memory_bits: 1 << 15,
+            refractory: 100,
+            warning_score: 0.7,
+            critical_score: 0.75,
+        }
+    }
+}
+
+/// Contextual novelty over quantised levels.
+#[derive(Debug, Clone)]
+pub struct Context {
+    settings: ContextSettings,
+    learning: RollingOrder,
+    seen_values: usize,
+    origin: f64,
+    width: f64,
+    median: f64,
+    recent: Vec<i64>,
+    bits: Vec<u64>,
+    refractory: Refractory,
+}
+
+fn mix(mut h: u64) -> u64 {
+    // splitmix64's finaliser.
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+impl Context {
+    /// Nothing learnt yet.
+    pub fn new(settings: ContextSettings) -> Self {
+        Context {
+            learning: RollingOrder::new(settings.learn_samples.max(2)),
+            settings,
+            seen_values: 0,
+            origin: 0.0,
+            width: 0.0,
+            median: 0.0,
+            recent: Vec::new(),
+            bits: Vec::new(),
+            refractory: Refractory::new(settings.refractory),
+        }
+    }
+
+    fn level(&self, value: f64) -> i64 {
+        ((value - self.origin) / self.width)
+            .floor()
+            .clamp(-1e15, 1e15) as i64
+    }
+
+    /// Hashes of the runs ending in `level`: order 1 first.
+    fn run_hashes(&self, level: i64) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let mut hash = 0x9e37_79b9_7f4a_7c15u64;
+        std::iter::once(level)
+            .chain(self.recent.iter().rev().copied())
+            .take(self.settings.max_order.min(MAX_ORDER))
+            .enumerate()
+            .map(move |(order, l)| {
+                hash = mix(hash ^ (l as u64).wrapping_add(order as u64));
+                (order, hash)
+            })
+    }
+
+    fn seen(&self, hash: u64) -> bool {
+        let bit = (hash as usize) & (self.bits.len() * 64 - 1);
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    fn novelty(&self, value: f64) -> f64 {
+        let level = self.level(value);
+        let mut score = 0.0;
+        let mut total = 0.0;
+        for (order, hash) in self.run_hashes(level) {
+            // Shorter runs weigh more: a level never reached is the strongest sign.
+            let weight = 1.0 / (order + 1) as f64;
+            total += weight;
+            if !self.seen(hash) {
+                score += weight;
+            }
+        }
+        if total > 0.0 { score / total } else { 0.0 }
+    }
+
+    fn fix_levels(&mut self) {
+        let low = self.learning.quantile(0.01).unwrap_or(0.0);
+        let high = self.learning.quantile(0.99).unwrap_or(1.0);
+        let span = (high - low).max(1e-9 * low.abs().max(1.0));
+        self.width = span / self.settings.levels.max(1) as f64;
+        self.origin = low;
+        self.median = self.learning.quantile(0.5).unwrap_or(low);
+        let words = (self.settings.memory_bits.next_power_of_two() / 64).max(1);
+        self.bits = vec![0; words];
+        self.recent.clear();
+        self.learning = RollingOrder::new(1);
+    }
+}
+
+impl Detector for Context {
+    fn name(&self) -> &'static str {
+        "context"
+    }
+
+    fn evaluate(&self, value: f64) -> Option<Verdict> {
+        if !value.is_finite() || self.bits.is_empty() {
+            return None;
+        }
+        let novelty = self.novelty(value);
+        let level = Level::new(self.settings.warning_score, self.settings.critical_score);
+        // The baseline shown is the learnt median, give or take one level.
+        let mut verdict = level.verdict(novelty, self.median, self.width, self.seen_values);
+        verdict.anomaly_score = novelty;
+        Some(self.refractory.damp(verdict))
+    }
+
+    fn update(&mut self, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        self.seen_values += 1;
+        if self.bits.is_empty() {
+            self.learning.push(value as f32);
+            if self.seen_values >= self.settings.learn_samples.max(2) {
+                self.fix_levels();
+            }
+            return;
+        }
+        self.refractory.step(self.evaluate(value).as_ref());
+        let level = self.level(value);
+        let mut hashes = [0u64; MAX_ORDER];
+        let mut count = 0;
+        for (order, hash) in self.run_hashes(level) {
+            hashes[order] = hash;
+            count = order + 1;
+        }
+        let mask = self.bits.len() * 64 - 1;
+        for hash in &hashes[..count] {
+            let bit = (*hash as usize) & mask;
+            self.bits[bit / 64] |= 1 << (bit % 64);
+        }
+        self.recent.push(level);
+        if self.recent.len() >= self.settings.max_order {
+            self.recent.remove(0);
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bits.capacity() * 8 + self.recent.capacity() * 8 + self.learning.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn learnt(values: impl Iterator<Item = f64>) -> Context {
+        let mut detector = Context::new(ContextSettings {
+            learn_samples: 100,
+            ..ContextSettings::default()
+        });
+        for value in values {
+            detector.update(value);
+        }
+        detector
+    }
+
+    #[test]
+    fn a_level_never_reached_is_wholly_novel_and_a_repeated_run_is_not() {
+        // A sawtooth over 0..10: every level and every run of it recurs.
+        let mut detector = learnt((0..400).map(|i| f64::from(i % 10)));
+        let novel = detector.evaluate(50.0).expect("judging");
+        assert_eq!(novel.anomaly_score, 1.0);
+        assert!(novel.level.is_some());
+        let usual = detector.observe(0.0).expect("judging");
+        assert_eq!(usual.anomaly_score, 0.0, "{usual:?}");
+        assert_eq!(usual.level, None);
+    }
+
+    #[test]
+    fn memory_is_the_bit_set_whatever_the_stream() {
+        let detector = learnt((0..10_000).map(f64::from));
+        let bits = ContextSettings::default().memory_bits;
+        assert_eq!(detector.bits.len() * 64, bits);
+        assert!(
+            detector.heap_bytes() <= bits / 8 + 256,
+            "{}",
+            detector.heap_bytes()
+        );
+    }
+}
