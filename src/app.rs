@@ -233,6 +233,9 @@ pub fn DashboardView(
                 {nav(Route::Settings, "Settings")}
             </nav>
             <div class="tools">
+                <Show when=move || !embedded>
+                    <NotifyButton />
+                </Show>
                 <button type="button" on:click=export data-testid="export">"Export JSON"</button>
                 <button type="button" on:click=toggle_theme aria-label="Switch light or dark theme">
                     {move || if theme.get() == "dark" { "☀ light" } else { "☾ dark" }}
@@ -261,5 +264,37 @@ pub fn DashboardView(
             </span>
         </footer>
         </div>
+    }
+}
+
+/// Asks for desktop notifications, and says whether they are on.
+#[component]
+fn NotifyButton() -> impl IntoView {
+    let state = crate::state::use_app();
+    let permission = state.notifications;
+    let ask = move |_| {
+        platform::ask_for_notifications(move |answer| {
+            let _ = permission.try_set(answer);
+        })
+    };
+    view! {
+        {move || match permission.get().as_str() {
+            "granted" => view! {
+                <span class="hint" data-testid="notifications" title="Grouped, at most one per interval, only while you look elsewhere">
+                    "🔔 notifications on"
+                </span>
+            }.into_any(),
+            "denied" => view! {
+                <span class="hint" data-testid="notifications" title="Allow them in the browser's site settings">
+                    "🔕 notifications blocked"
+                </span>
+            }.into_any(),
+            "unsupported" => ().into_any(),
+            _ => view! {
+                <button type="button" class="secondary" data-testid="notifications" on:click=ask>
+                    "🔔 Notify me"
+                </button>
+            }.into_any(),
+        }}
     }
 }

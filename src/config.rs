@@ -23,6 +23,8 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     /// Where alert transitions are sent: JSON webhooks and Alertmanager.
     pub webhooks: Vec<crate::webhook::WebhookSettings>,
+    /// Desktop notifications, the favicon badge and the tone.
+    pub notifications: crate::notify::NotificationSettings,
 }
 
 /// The simulator's part of the config.
@@ -108,6 +110,7 @@ impl AppConfig {
         simulation.scenario.validate().map_err(problem)?;
         validate_sources(&settings.sources).map_err(problem)?;
         crate::webhook::validate_webhooks(&settings.webhooks).map_err(problem)?;
+        settings.notifications.check().map_err(problem)?;
         Ok(AppConfig {
             settings,
             monitor,

@@ -25,6 +25,8 @@ pub mod format;
 pub mod monitor;
 pub mod nab;
 #[cfg(feature = "app")]
+pub mod notify;
+#[cfg(feature = "app")]
 pub mod pages;
 #[cfg(feature = "app")]
 pub mod platform;

@@ -140,6 +140,50 @@ pub fn set_title(title: &str) {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/platform/alerts.js")]
+extern "C" {
+    fn notification_permission() -> String;
+    fn request_notifications(done: &js_sys::Function);
+    fn show_notification(title: &str, body: &str, tag: &str) -> bool;
+    fn user_elsewhere() -> bool;
+    fn set_favicon(href: &str);
+    fn tone();
+}
+
+/// Desktop notifications: `granted`, `denied`, `default` (not asked yet) or
+/// `unsupported`.
+pub fn notifications_permission() -> String {
+    notification_permission()
+}
+
+/// Asks the user (call from a click); `done` gets the answer.
+pub fn ask_for_notifications(done: impl FnOnce(String) + 'static) {
+    let callback = Closure::once_into_js(move |answer: JsValue| {
+        done(answer.as_string().unwrap_or_else(|| "denied".to_owned()));
+    });
+    request_notifications(callback.unchecked_ref());
+}
+
+/// Shows a desktop notification; a newer one with the same `tag` replaces it.
+pub fn notify(title: &str, body: &str, tag: &str) -> bool {
+    show_notification(title, body, tag)
+}
+
+/// True when the page is hidden or another window has the focus.
+pub fn user_is_elsewhere() -> bool {
+    user_elsewhere()
+}
+
+/// Sets the page's icon.
+pub fn favicon(href: &str) {
+    set_favicon(href);
+}
+
+/// A short tone (for critical alerts, when the config asks for it).
+pub fn play_tone() {
+    tone();
+}
+
 /// Sets an attribute on the root `<html>` element (the theme).
 pub fn set_root_attribute(name: &str, value: &str) {
     if let Some(root) = window()

@@ -82,6 +82,10 @@ pub struct AppState {
     pub webhook_runners: StoredValue<webhooks::Runners, LocalStorage>,
     /// The webhooks as the panel shows them, refreshed once per tick.
     pub webhooks: RwSignal<Vec<webhooks::WebhookStatus>>,
+    /// Alert transitions gathered for the next desktop notification.
+    digest: StoredValue<crate::notify::Digest, LocalStorage>,
+    /// Desktop notifications: `granted`, `denied`, `default` or `unsupported`.
+    pub notifications: RwSignal<String>,
 }
 
 impl AppState {
@@ -120,6 +124,8 @@ impl AppState {
             alert_hooks: StoredValue::new_local(Vec::new()),
             webhook_runners: StoredValue::new_local(Vec::new()),
             webhooks: RwSignal::new(Vec::new()),
+            digest: StoredValue::new_local(crate::notify::Digest::default()),
+            notifications: RwSignal::new(platform::notifications_permission()),
         };
         provide_context(state);
         let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -177,12 +183,16 @@ impl AppState {
             self.alert_hooks
                 .with_value(|hooks| hooks.iter().for_each(|(_, hook)| hook(&events)));
         }
+        let embedded = self.placement.with_value(Placement::embedded);
+        if !embedded {
+            self.notify_people(&events);
+        }
         if snapshot.timestamp == before {
             return;
         }
-        let embedded = self.placement.with_value(Placement::embedded);
         if !embedded {
             set_title_for(&snapshot);
+            platform::favicon(&crate::notify::favicon(worst_firing(&snapshot)));
         }
         // Hidden (a background tab), the monitor keeps recording and alerting, but
         // nothing is drawn: the next visible tick publishes the latest snapshot.
@@ -200,6 +210,36 @@ impl AppState {
             self.record_cost(platform::performance_now() - started)
         })
         .forget();
+    }
+
+    /// Gathers notable transitions and, at most once per interval, shows them as one
+    /// desktop notification when the user is looking elsewhere (and plays the tone
+    /// for a new critical alert when the config asks). On the app's own page only.
+    fn notify_people(self, events: &[crate::monitor::AlertEvent]) {
+        let Some(settings) = self
+            .config
+            .try_with_value(|c| c.settings.notifications.clone())
+        else {
+            return;
+        };
+        if !settings.enabled {
+            return;
+        }
+        let now = platform::now_seconds();
+        let notice = self.digest.try_update_value(|digest| {
+            digest.add(events, settings.min_level);
+            digest.take(now, settings.min_interval_seconds)
+        });
+        let Some(Some(notice)) = notice else {
+            return;
+        };
+        if settings.sound && notice.critical_started {
+            platform::play_tone();
+        }
+        // Someone watching the dashboard sees the alerts already.
+        if self.notifications.get_untracked() == "granted" && platform::user_is_elsewhere() {
+            platform::notify(&notice.title, &notice.body, "redline-alerts");
+        }
     }
 
     /// Calls `hook` with every tick's alert transitions until `remove_alert_hook(id)`.

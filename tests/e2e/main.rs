@@ -10,6 +10,7 @@
 mod browser;
 mod dashboard;
 mod embed;
+mod notify;
 mod peers;
 mod sources;
 mod static_server;
