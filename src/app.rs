@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::config::{AppConfig, ConfigProblem};
-use crate::pages::{AlertsPage, ModuleDetail, Overview, SettingsPage, settings::STORAGE_KEY};
+use crate::pages::settings::{IMPORTED_KEY, STORAGE_KEY};
+use crate::pages::{AlertsPage, ModuleDetail, Overview, SettingsPage};
 use crate::platform::{self, FetchOutcome};
 use crate::route::Route;
 use crate::state::{AppState, Placement, worst_firing};
@@ -39,7 +40,13 @@ pub async fn load_config() -> Result<AppConfig, ConfigProblem> {
         Err(message) => return Err(problem("redline.json", message)),
     }
     if let Some(saved) = platform::storage_get(STORAGE_KEY) {
-        return AppConfig::parse(&saved, "localStorage (saved from the config panel)");
+        let imported = platform::storage_get(IMPORTED_KEY).is_some();
+        return AppConfig::parse(&saved, "localStorage (saved from the config panel)").map(
+            |mut config| {
+                config.untrusted = imported;
+                config
+            },
+        );
     }
     Ok(AppConfig::defaults())
 }

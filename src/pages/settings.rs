@@ -10,6 +10,10 @@ use crate::state::{Placement, use_app};
 /// localStorage key of the saved config.
 pub const STORAGE_KEY: &str = "redline.config";
 
+/// localStorage marker: the saved config was imported from a file, so its webhooks
+/// wait for the user's consent.
+pub const IMPORTED_KEY: &str = "redline.config.imported";
+
 /// The settings view.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -17,9 +21,19 @@ pub fn SettingsPage() -> impl IntoView {
     let (origin, json) = app.config.with_value(|c| (c.origin.clone(), c.to_json()));
     let text = RwSignal::new(json);
     let message = RwSignal::new(None::<(bool, String)>);
-    let apply = move |_| {
-        let candidate = text.get();
-        let parsed = AppConfig::parse(&candidate, "the config panel");
+    // Validates, then restarts with it. An imported document (like one from a link)
+    // keeps its webhooks off until the user allows them.
+    let apply_text = move |candidate: String, imported: bool| {
+        let origin = if imported {
+            "an imported file"
+        } else {
+            "the config panel"
+        };
+        let untrusted = imported || app.config.with_value(|c| c.untrusted);
+        let parsed = AppConfig::parse(&candidate, origin).map(|mut config| {
+            config.untrusted = untrusted;
+            config
+        });
         if let (Ok(config), Placement::Embedded(embedding)) = (&parsed, app.placement.get_value()) {
             // Embedded: this dashboard restarts with it; the host page's storage is not
             // touched.
@@ -29,6 +43,9 @@ pub fn SettingsPage() -> impl IntoView {
         match parsed {
             Ok(_) => match platform::storage_set(STORAGE_KEY, &candidate) {
                 Ok(()) => {
+                    if imported {
+                        let _ = platform::storage_set(IMPORTED_KEY, "true");
+                    }
                     message.set(Some((
                         true,
                         "Saved. Restarting with the new config…".to_owned(),
@@ -40,13 +57,50 @@ pub fn SettingsPage() -> impl IntoView {
             Err(problem) => message.set(Some((false, problem.message))),
         }
     };
+    let apply = move |_| apply_text(text.get(), false);
+    let import = move |event: leptos::ev::Event| {
+        leptos::task::spawn_local(async move {
+            match platform::chosen_file_text(&event).await {
+                Ok(Some(contents)) => {
+                    text.set(contents.clone());
+                    apply_text(contents, true);
+                }
+                Ok(None) => {}
+                Err(error) => message.set(Some((false, error))),
+            }
+        });
+    };
     let reset = move |_| {
         if let Placement::Embedded(embedding) = app.placement.get_value() {
             (embedding.restart)(AppConfig::defaults());
             return;
         }
         platform::storage_remove(STORAGE_KEY);
+        platform::storage_remove(IMPORTED_KEY);
         platform::reload();
+    };
+    let minutes = RwSignal::new(10u32);
+    let export_range = move |csv: bool| {
+        let (contents, now) = app.engine.with_value(|engine| {
+            let now = engine.snapshot().timestamp;
+            let since = now - f64::from(minutes.get_untracked()) * 60.0;
+            let history = engine.history();
+            let contents = if csv {
+                history.to_csv(since)
+            } else {
+                serde_json::to_string_pretty(&history.to_json(since)).unwrap_or_default()
+            };
+            (contents, now)
+        });
+        let (extension, mime) = if csv {
+            ("csv", "text/csv")
+        } else {
+            ("json", "application/json")
+        };
+        let name = format!("redline-history-{}.{extension}", now as u64);
+        if let Err(error) = platform::download(&name, mime, &contents) {
+            message.set(Some((false, error)));
+        }
     };
     let add_source = move |kind: &'static str| match with_source(&text.get_untracked(), kind) {
         Ok(json) => {
@@ -94,6 +148,23 @@ pub fn SettingsPage() -> impl IntoView {
                 <button type="button" on:click=apply data-testid="config-apply">"Validate and apply"</button>
                 <button type="button" on:click=export>"Export config"</button>
                 <button type="button" class="secondary" on:click=reset>"Reset to defaults"</button>
+                <label class="file-button">
+                    "Import config…"
+                    <input type="file" accept=".json,application/json" data-testid="config-import" on:change=import />
+                </label>
+            </div>
+            <div class="actions" role="group" aria-label="Export history">
+                <span class="hint">"History of the last"</span>
+                <select
+                    aria-label="Minutes of history"
+                    on:change=move |ev| minutes.set(event_target_value(&ev).parse().unwrap_or(10))
+                >
+                    <option value="1">"1 minute"</option>
+                    <option value="5">"5 minutes"</option>
+                    <option value="10" selected>"10 minutes"</option>
+                </select>
+                <button type="button" class="secondary" on:click=move |_| export_range(true)>"as CSV"</button>
+                <button type="button" class="secondary" on:click=move |_| export_range(false)>"as JSON"</button>
             </div>
             {move || message.get().map(|(ok, text)| {
                 view! {

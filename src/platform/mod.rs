@@ -215,6 +215,32 @@ pub fn download(filename: &str, mime: &str, contents: &str) -> Result<(), String
     Ok(())
 }
 
+/// The text of the file chosen in the `<input type=file>` that fired `event`; `None`
+/// when nothing was chosen.
+pub async fn chosen_file_text(event: &web_sys::Event) -> Result<Option<String>, String> {
+    let Some(input) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return Ok(None);
+    };
+    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        return Ok(None);
+    };
+    // The same file can be chosen again after a fix.
+    input.set_value("");
+    if file.size() > 8.0 * 1024.0 * 1024.0 {
+        return Err(format!(
+            "{} is over 8 MiB: not a config document",
+            file.name()
+        ));
+    }
+    let text = JsFuture::from(file.text())
+        .await
+        .map_err(|e| format!("could not read {}: {}", file.name(), describe(&e)))?;
+    Ok(text.as_string())
+}
+
 /// Device pixels per CSS pixel, for sharp canvases.
 pub fn device_pixel_ratio() -> f64 {
     window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0)

@@ -98,6 +98,56 @@ impl History {
         self.modules.get(module).into_iter().flatten()
     }
 
+    /// Every module's points from `since` on, as CSV (`timestamp,module,p50,p95,p99,
+    /// requests_per_second,error_rate,anomaly`; seconds and ratios), sorted by module
+    /// then time. Module names are quoted when they hold a comma, quote or newline.
+    pub fn to_csv(&self, since: f64) -> String {
+        let mut csv = String::from(
+            "timestamp,module,latency_p50,latency_p95,latency_p99,requests_per_second,error_rate,anomaly\n",
+        );
+        for (name, points) in self.sorted() {
+            let name = csv_field(name);
+            for p in points.iter().filter(|p| p.t >= since) {
+                csv.push_str(&format!(
+                    "{},{name},{},{},{},{},{},{}\n",
+                    p.t, p.p50, p.p95, p.p99, p.rps, p.error_rate, p.anomaly
+                ));
+            }
+        }
+        csv
+    }
+
+    /// The same range as JSON: `{"since", "modules": {name: [{timestamp, latency_p50,
+    /// ...}]}}`.
+    pub fn to_json(&self, since: f64) -> serde_json::Value {
+        let modules: serde_json::Map<String, serde_json::Value> = self
+            .sorted()
+            .into_iter()
+            .map(|(name, points)| {
+                let rows: Vec<serde_json::Value> = points
+                    .iter()
+                    .filter(|p| p.t >= since)
+                    .map(|p| {
+                        serde_json::json!({
+                            "timestamp": p.t, "latency_p50": p.p50, "latency_p95": p.p95,
+                            "latency_p99": p.p99, "requests_per_second": p.rps,
+                            "error_rate": p.error_rate, "anomaly": p.anomaly,
+                        })
+                    })
+                    .collect();
+                (name.to_owned(), serde_json::Value::Array(rows))
+            })
+            .collect();
+        serde_json::json!({ "since": since, "modules": modules })
+    }
+
+    fn sorted(&self) -> Vec<(&str, &VecDeque<Point>)> {
+        let mut modules: Vec<(&str, &VecDeque<Point>)> =
+            self.modules.iter().map(|(n, p)| (n.as_str(), p)).collect();
+        modules.sort_unstable_by_key(|(name, _)| *name);
+        modules
+    }
+
     /// The last `count` values of one series of a module, oldest first.
     pub fn tail(&self, module: &str, count: usize, series: impl Fn(&Point) -> f32) -> Vec<f32> {
         let Some(points) = self.modules.get(module) else {
@@ -105,6 +155,15 @@ impl History {
         };
         let skip = points.len().saturating_sub(count);
         points.iter().skip(skip).map(series).collect()
+    }
+}
+
+/// A CSV field, quoted when it must be.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
     }
 }
 
@@ -149,5 +208,34 @@ mod tests {
         fresh.backfill("db", &[point(1.0), point(2.0), point(3.0), point(4.0)]);
         let times: Vec<f64> = fresh.points("db").map(|p| p.t).collect();
         assert_eq!(times, vec![2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn a_range_exports_as_csv_and_json() {
+        let mut monitor = PerformanceMonitor::default();
+        let mut history = History::new(10);
+        for k in 0..4 {
+            let now = 100.0 + f64::from(k);
+            monitor.record("db", 0.02, k != 2, now).expect("valid");
+            monitor.record("a,b", 0.01, true, now).expect("valid");
+            monitor.tick(now + 1.0);
+            history.record(&monitor, now + 1.0, &[]);
+        }
+        let csv = history.to_csv(103.0);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(lines[0].starts_with("timestamp,module,latency_p50"));
+        assert_eq!(
+            lines.len(),
+            1 + 2 * 2,
+            "two ticks from 103 on, two modules: {csv}"
+        );
+        assert!(
+            lines[1].starts_with("103,\"a,b\","),
+            "quoted name: {}",
+            lines[1]
+        );
+        let json = history.to_json(103.0);
+        assert_eq!(json["modules"]["db"].as_array().map(Vec::len), Some(2));
+        assert_eq!(json["modules"]["db"][0]["timestamp"], 103.0);
     }
 }

@@ -8,6 +8,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod browser;
+mod config_io;
 mod dashboard;
 mod embed;
 mod notify;
