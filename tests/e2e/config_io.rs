@@ -4,7 +4,7 @@
 
 use fantoccini::Locator;
 
-use crate::browser::{E2eResult, artifacts_dir, ensure, wait_until};
+use crate::browser::{Browser, E2eResult, artifacts_dir, ensure, wait_until};
 use crate::dashboard::Dashboard;
 use crate::static_server::HOOK_PATH;
 use crate::{WAIT, dist, ensure_no_page_errors, run};
@@ -16,17 +16,7 @@ async fn an_exported_config_imports_back_and_a_broken_one_is_refused() -> E2eRes
     run("config-io", &root, &[], async |browser, server| {
         let dashboard = Dashboard::new(browser);
         dashboard.open(&server.url("/#/settings")).await?;
-        let exported = wait_until("the config panel's document", WAIT, async || {
-            let text = browser
-                .client()
-                .execute(
-                    "return document.querySelector('[data-testid=config-editor]')?.value ?? null;",
-                    vec![],
-                )
-                .await?;
-            Ok(text.as_str().map(str::to_owned))
-        })
-        .await?;
+        let exported = editor_text(browser).await?;
         // What "Export config" downloads is this document; change it and import it.
         let mut document: serde_json::Value = serde_json::from_str(&exported)?;
         document["monitor"]["window_seconds"] = 30.into();
@@ -69,17 +59,7 @@ async fn an_exported_config_imports_back_and_a_broken_one_is_refused() -> E2eRes
             format!("the imported webhook is not held: {held}")
         })?;
         dashboard.go_to_hash("#/settings").await?;
-        let now = wait_until("the imported document in force", WAIT, async || {
-            let text = browser
-                .client()
-                .execute(
-                    "return document.querySelector('[data-testid=config-editor]')?.value ?? null;",
-                    vec![],
-                )
-                .await?;
-            Ok(text.as_str().map(str::to_owned))
-        })
-        .await?;
+        let now = editor_text(browser).await?;
         // The same document, with the webhook's defaults filled in.
         let mut in_force: serde_json::Value = serde_json::from_str(&now)?;
         let hook = in_force["webhooks"][0].take();
@@ -98,6 +78,21 @@ async fn an_exported_config_imports_back_and_a_broken_one_is_refused() -> E2eRes
         )?;
         browser.screenshot("imported").await?;
         ensure_no_page_errors(browser).await
+    })
+    .await
+}
+
+/// The config panel's document, once the panel shows it.
+async fn editor_text(browser: &Browser) -> E2eResult<String> {
+    wait_until("the config panel's document", WAIT, async || {
+        let text = browser
+            .client()
+            .execute(
+                "return document.querySelector('[data-testid=config-editor]')?.value ?? null;",
+                vec![],
+            )
+            .await?;
+        Ok(text.as_str().map(str::to_owned))
     })
     .await
 }
