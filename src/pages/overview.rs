@@ -4,6 +4,10 @@ use leptos::prelude::*;
 
 use crate::components::{AlertList, BottleneckList, ModuleTable, SourceList};
 
+/// Alerts the overview lists (worst first); the Alerts view lists them all. Each one
+/// shown is updated every tick, so only as many as the panel shows without scrolling.
+const OVERVIEW_ALERTS: usize = 8;
+
 /// The landing view.
 #[component]
 pub fn Overview() -> impl IntoView {
@@ -12,7 +16,7 @@ pub fn Overview() -> impl IntoView {
             <ModuleTable />
             <div class="side">
                 <SourceList />
-                <AlertList limit=50 />
+                <AlertList limit=OVERVIEW_ALERTS />
                 <BottleneckList />
             </div>
         </div>
