@@ -1,6 +1,9 @@
 // Browser measurements of the built dashboard (dist/): transfer size, first render,
 // tick cost at 100 and 500 (and 1,000) modules, chart redraw, and memory.
 // Usage: node scripts/measure-browser.mjs [dist]   (`make measure` runs it)
+//        node scripts/measure-browser.mjs OLD_DIST NEW_DIST   (tick costs of two bundles
+//        side by side in one browser, under the same load: their ratio is what to trust
+//        on a busy machine)
 // Drives Debian's Chromium through playwright-core; serves dist/ itself on loopback.
 import { createServer } from "node:http";
 import { readFile, readdir } from "node:fs/promises";
@@ -12,6 +15,7 @@ const require = createRequire(import.meta.url);
 const { chromium } = require(join(process.cwd(), ".tools/node_modules/playwright-core"));
 
 const dist = process.argv[2] ?? "dist";
+const against = process.argv[3];
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
 
 // A prometheus_client-style page of 20 handlers (about 39 KB) of a healthy service,
@@ -45,31 +49,35 @@ const scrapeConfig = JSON.stringify({
 });
 
 // A plain static server that gzips, as any static host would.
-const server = createServer(async (req, res) => {
-  const url = new URL(req.url, "http://x");
-  if (url.pathname === "/metrics") {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" });
-    res.end(metricsPage());
-    return;
-  }
-  if (url.pathname === "/scrape-200.json") {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(scrapeConfig);
-    return;
-  }
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
-  const file = path === "" || path === "." ? "index.html" : path;
-  try {
-    const body = await readFile(join(dist, file));
-    const gz = gzipSync(body, { level: 9 });
-    res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-encoding": "gzip" });
-    res.end(gz);
-  } catch {
-    res.writeHead(404);
-    res.end();
-  }
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+async function serve(root) {
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, "http://x");
+    if (url.pathname === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" });
+      res.end(metricsPage());
+      return;
+    }
+    if (url.pathname === "/scrape-200.json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(scrapeConfig);
+      return;
+    }
+    const path = normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, "");
+    const file = path === "" || path === "." ? "index.html" : path;
+    try {
+      const body = await readFile(join(root, file));
+      const gz = gzipSync(body, { level: 9 });
+      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-encoding": "gzip" });
+      res.end(gz);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return server;
+}
+const server = await serve(dist);
 const base = `http://127.0.0.1:${server.address().port}/`;
 
 const browser = await chromium.launch({
@@ -100,25 +108,27 @@ const results = {};
 
 // Transfer: everything the first load fetches, compressed as static hosts do
 // (gzip everywhere, brotli on most CDNs).
-let gzipped = 0;
-let brotli = 0;
-for (const file of await readdir(dist)) {
-  const body = await readFile(join(dist, file));
-  gzipped += gzipSync(body, { level: 9 }).length;
-  brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+for (const [root, suffix] of against ? [[dist, "_old"], [against, "_new"]] : [[dist, ""]]) {
+  let gzipped = 0;
+  let brotli = 0;
+  for (const file of await readdir(root)) {
+    const body = await readFile(join(root, file));
+    gzipped += gzipSync(body, { level: 9 }).length;
+    brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  }
+  results[`transfer_gzip_kib${suffix}`] = +(gzipped / 1024).toFixed(1);
+  results[`transfer_brotli_kib${suffix}`] = +(brotli / 1024).toFixed(1);
 }
-results.transfer_gzip_kib = +(gzipped / 1024).toFixed(1);
-results.transfer_brotli_kib = +(brotli / 1024).toFixed(1);
 
 // First render, median of 5 loads.
 const firsts = [];
-for (let i = 0; i < 5; i++) {
+for (let i = 0; i < (against ? 0 : 5); i++) {
   const { p, context } = await page("");
   await p.waitForFunction(() => window.__firstRender, null, { timeout: 20000 });
   firsts.push(await p.evaluate(() => window.__firstRender));
   await context.close();
 }
-results.first_render_ms = +median(firsts).toFixed(0);
+if (!against) results.first_render_ms = +median(firsts).toFixed(0);
 
 // Tick cost: main-thread work of one tick's full update (core tick, snapshot, DOM,
 // style, layout and paint), from a Chromium trace. The app marks each tick with
@@ -130,7 +140,11 @@ async function tickCosts(p, seconds) {
   await sleep(seconds * 1000);
   const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
   const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain");
-  const mine = events.filter((e) => e.pid === main.pid && e.tid === main.tid);
+  return tickCostsOf(events.filter((e) => e.pid === main.pid && e.tid === main.tid));
+}
+// One renderer main thread's tick costs, from its trace events: wall time, or with
+// `field` "tdur" the thread's own CPU time (less moved by other processes' load).
+function tickCostsOf(mine, field = "dur") {
   const tasks = mine.filter((e) => e.name === "RunTask" && e.ph === "X").sort((a, b) => a.ts - b.ts);
   // Other timer tasks in the window are the simulator's traffic between ticks, not
   // the tick's update: they are left out.
@@ -141,10 +155,59 @@ async function tickCosts(p, seconds) {
     const start = tasks.find((t) => t.ts <= mark.ts && mark.ts <= t.ts + t.dur);
     if (start) {
       const update = tasks.filter((t) => t.ts >= start.ts && t.ts < start.ts + 200000 && (t === start || !timerTask(t)));
-      costs.push(update.reduce((sum, t) => sum + t.dur, 0) / 1000);
+      costs.push(update.reduce((sum, t) => sum + (t[field] ?? t.dur), 0) / 1000);
     }
   }
   return costs;
+}
+
+// Side by side: both bundles at once, each page in its own renderer, one trace of the
+// whole browser; each page leaves a mark naming itself.
+if (against) {
+  const other = await serve(against);
+  const cdp = await browser.newBrowserCDPSession();
+  for (const modules of [100, 500]) {
+    const pages = [];
+    for (const [label, port, host] of [["old", server.address().port, "127.0.0.1"], ["new", other.address().port, "localhost"]]) {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      const p = await context.newPage();
+      await p.goto(`http://${host}:${port}/?modules=${modules}`);
+      await p.waitForSelector("[data-testid=module-row]", { timeout: 30000 });
+      pages.push({ label, p, context });
+    }
+    await sleep(3000);
+    await cdp.send("Tracing.start", { traceConfig: { includedCategories: [...TRACE_CATEGORIES, "__metadata"] }, transferMode: "ReturnAsStream" });
+    for (const { label, p } of pages) await p.evaluate((name) => performance.mark(name), `redline-page-${label}`);
+    await sleep(20000);
+    const complete = new Promise((ok) => cdp.once("Tracing.tracingComplete", ok));
+    await cdp.send("Tracing.end");
+    const { stream } = await complete;
+    let text = "";
+    for (let eof = false; !eof; ) {
+      const chunk = await cdp.send("IO.read", { handle: stream, size: 1 << 22 });
+      text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
+      eof = chunk.eof;
+    }
+    await cdp.send("IO.close", { handle: stream });
+    const parsed = JSON.parse(text);
+    const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+    for (const { label, context } of pages) {
+      const named = events.find((e) => e.name === `redline-page-${label}`);
+      const main = events.find((e) => e.pid === named.pid && e.name === "thread_name" && e.args?.name === "CrRendererMain");
+      const thread = events.filter((e) => e.pid === main.pid && e.tid === main.tid);
+      results[`tick_ms_${modules}_modules_${label}`] = +median(tickCostsOf(thread)).toFixed(1);
+      results[`tick_cpu_ms_${modules}_modules_${label}`] = +median(tickCostsOf(thread, "tdur")).toFixed(1);
+      await context.close();
+    }
+    for (const kind of ["tick_ms", "tick_cpu_ms"]) {
+      results[`${kind}_${modules}_modules_ratio`] = +(results[`${kind}_${modules}_modules_new`] / results[`${kind}_${modules}_modules_old`]).toFixed(2);
+    }
+  }
+  await browser.close();
+  server.close();
+  other.close();
+  console.log(JSON.stringify(results, null, 2));
+  process.exit(0);
 }
 
 for (const modules of [100, 500, 1000]) {

@@ -110,8 +110,9 @@ pub fn AlertList(
         module,
         ..AlertFilter::default()
     });
-    // The shown alerts' fixed parts: this changes only when an alert comes, goes or
-    // changes state or level, so most ticks leave the list's items alone.
+    // The shown alerts' fixed parts: this changes only when an alert comes or goes, so
+    // most ticks leave the list's items alone (a change of state or level updates the
+    // item in place).
     let limit = limit.unwrap_or(usize::MAX);
     let alerts = Memo::new(move |_| {
         let filter = filter.get();
@@ -122,20 +123,29 @@ pub fn AlertList(
                 .collect::<Vec<AlertRow>>()
         })
     });
-    // The texts that change while an alert lives, formatted once per tick for the
+    // The parts that change while an alert lives, formatted once per tick for the
     // shown alerts, so each item looks its own up instead of scanning every alert.
     let live = Memo::new(move |_| {
         let filter = filter.get();
         app.snapshot.with(|s| {
             filter
                 .shown(&s.alerts, limit)
-                .map(|a| {
-                    (
-                        a.id,
-                        (format::duration(a.duration_seconds), evidence_text(a)),
-                    )
-                })
-                .collect::<HashMap<u64, (String, String)>>()
+                .map(|a| (a.id, AlertLive::of(a)))
+                .collect::<HashMap<u64, AlertLive>>()
+        })
+    });
+    // A shortened list (the overview's) says how many it leaves to the Alerts view.
+    let hidden = Memo::new(move |_| {
+        if limit == usize::MAX {
+            return 0;
+        }
+        let filter = filter.get();
+        app.snapshot.with(|s| {
+            s.alerts
+                .iter()
+                .filter(|a| filter.accepts(a))
+                .count()
+                .saturating_sub(limit)
         })
     });
     let set_level = move |ev: leptos::ev::Event| {
@@ -173,23 +183,28 @@ pub fn AlertList(
                 </div>
             </div>
             <ul class="alert-list" data-testid="alert-list">
-                <For each=move || alerts.get() key=|a| (a.id, a.state as u8, a.level) let:alert>
+                <For each=move || alerts.get() key=|a| a.id let:alert>
                     <AlertItem alert=alert live=live />
                 </For>
             </ul>
             <Show when=move || alerts.with(Vec::is_empty)>
                 <p class="empty">"No alerts. Everything within thresholds."</p>
             </Show>
+            <Show when=move || { hidden.get() > 0 }>
+                <p class="more">
+                    <a href=Route::Alerts.href() data-testid="more-alerts">
+                        {move || format!("{} more in the Alerts view", hidden.get())}
+                    </a>
+                </p>
+            </Show>
         </section>
     }
 }
 
-/// The parts of an alert that stay put while it is in one state.
+/// The parts of an alert that stay put while it lives.
 #[derive(Debug, Clone, PartialEq)]
 struct AlertRow {
     id: u64,
-    state: AlertState,
-    level: AlertLevel,
     module: String,
     metric: String,
     source: &'static str,
@@ -200,8 +215,6 @@ impl AlertRow {
     fn of(alert: &AlertSnapshot) -> AlertRow {
         AlertRow {
             id: alert.id,
-            state: alert.state,
-            level: alert.level,
             module: alert.module.clone(),
             metric: alert.metric.clone(),
             source: match &alert.source {
@@ -213,38 +226,61 @@ impl AlertRow {
     }
 }
 
+/// The parts of an alert that change while it lives, as shown.
+#[derive(Debug, Clone, PartialEq)]
+struct AlertLive {
+    level: &'static str,
+    state: &'static str,
+    duration: String,
+    evidence: String,
+}
+
+impl AlertLive {
+    fn of(alert: &AlertSnapshot) -> AlertLive {
+        AlertLive {
+            level: level_class(alert.level),
+            state: state_name(alert.state),
+            duration: format::duration(alert.duration_seconds),
+            evidence: evidence_text(alert),
+        }
+    }
+}
+
 /// One alert.
 #[component]
 fn AlertItem(
     /// The alert's fixed parts.
     alert: AlertRow,
-    /// Duration and evidence texts of the shown alerts, by id, as of the latest tick.
-    live: Memo<HashMap<u64, (String, String)>>,
+    /// The shown alerts' changing parts, by id, as of the latest tick.
+    live: Memo<HashMap<u64, AlertLive>>,
 ) -> impl IntoView {
     let id = alert.id;
-    let duration =
-        move || live.with(|texts| texts.get(&id).map(|t| t.0.clone()).unwrap_or_default());
-    let evidence =
-        move || live.with(|texts| texts.get(&id).map(|t| t.1.clone()).unwrap_or_default());
-    let level = level_class(alert.level);
-    let state = state_name(alert.state);
+    // Each part touches the DOM only when its text changes.
+    let part = move |read: fn(&AlertLive) -> &'static str| {
+        Memo::new(move |_| live.with(|all| all.get(&id).map_or("", read)))
+    };
+    let level = part(|l| l.level);
+    let state = part(|l| l.state);
+    let text = move |read: fn(&AlertLive) -> &String| {
+        move || live.with(|all| all.get(&id).map(read).cloned().unwrap_or_default())
+    };
     let source = alert.source;
     view! {
         <li
-            class=format!("alert {level} {state}")
+            class=move || format!("alert {} {}", level.get(), state.get())
             data-testid="alert"
-            data-level=level
-            data-state=state
+            data-level=move || level.get()
+            data-state=move || state.get()
             data-module=alert.module.clone()
         >
-            <span class="level-badge">{level}</span>
-            <span class="state">{state}</span>
+            <span class="level-badge">{move || level.get()}</span>
+            <span class="state">{move || state.get()}</span>
             <a class="alert-module" href=Route::Module(alert.module.clone()).href()>{alert.module.clone()}</a>
             <span class="alert-metric">{alert.metric.clone()}</span>
-            <span class="alert-evidence">{evidence}</span>
+            <span class="alert-evidence">{text(|l| &l.evidence)}</span>
             <span class="alert-source">{source}</span>
             <span class="alert-time" title="started (UTC)">{format::clock(alert.started)}</span>
-            <span class="alert-duration" title="how long it lasted">{duration}</span>
+            <span class="alert-duration" title="how long it lasted">{text(|l| &l.duration)}</span>
         </li>
     }
 }

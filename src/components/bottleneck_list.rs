@@ -10,7 +10,9 @@ use crate::state::use_app;
 #[component]
 pub fn BottleneckList() -> impl IntoView {
     let app = use_app();
-    let rows = Memo::new(move |_| app.snapshot.with(|s| s.bottlenecks.clone()));
+    // One item per rank, updated in place: a change in the ranking changes texts, and
+    // never moves or rebuilds items.
+    let ranks = Memo::new(move |_| app.snapshot.with(|s| s.bottlenecks.len()));
     view! {
         <section class="panel bottleneck-panel" aria-label="Bottlenecks">
             <div class="panel-head">
@@ -18,34 +20,47 @@ pub fn BottleneckList() -> impl IntoView {
                 <span class="hint">"by share of time spent (throughput × mean latency)"</span>
             </div>
             <ol class="bottlenecks" data-testid="bottleneck-list">
-                <For each=move || rows.get() key=|b| b.module.clone() let:b>
-                    <BottleneckRow module=b.module.clone() />
+                <For each=move || 0..ranks.get() key=|rank| *rank let:rank>
+                    <BottleneckRow rank=rank />
                 </For>
             </ol>
         </section>
     }
 }
 
+/// This rank's entry as shown.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Entry {
+    module: String,
+    share: f64,
+    reason: String,
+}
+
 #[component]
-fn BottleneckRow(module: String) -> impl IntoView {
+fn BottleneckRow(
+    /// Position in the ranking, from 0.
+    rank: usize,
+) -> impl IntoView {
     let app = use_app();
-    // One lookup per tick: the share and the reason of this module's entry.
-    let entry = {
-        let module = module.clone();
-        Memo::new(move |_| {
-            app.snapshot.with(|s| {
-                s.bottlenecks
-                    .iter()
-                    .find(|b| b.module == module)
-                    .map_or((0.0, String::new()), |b| (b.time_share, b.reason.clone()))
-            })
+    let entry = Memo::new(move |_| {
+        app.snapshot.with(|s| {
+            s.bottlenecks
+                .get(rank)
+                .map_or_else(Entry::default, |b| Entry {
+                    module: b.module.clone(),
+                    share: b.time_share,
+                    reason: b.reason.clone(),
+                })
         })
-    };
-    let share = move || entry.with(|e| e.0);
-    let reason = move || entry.with(|e| e.1.clone());
+    });
+    let module = Memo::new(move |_| entry.with(|e| e.module.clone()));
+    let share = move || entry.with(|e| e.share);
+    let reason = move || entry.with(|e| e.reason.clone());
     view! {
-        <li data-testid="bottleneck" data-module=module.clone()>
-            <a href=Route::Module(module.clone()).href() class="bottleneck-name">{module.clone()}</a>
+        <li data-testid="bottleneck" data-module=move || module.get()>
+            <a href=move || module.with(|m| Route::Module(m.clone()).href()) class="bottleneck-name">
+                {move || module.get()}
+            </a>
             <span class="share-bar" aria-hidden="true">
                 <span class="share-fill" style=move || format!("width: {:.1}%", share() * 100.0)></span>
             </span>

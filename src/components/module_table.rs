@@ -80,8 +80,9 @@ pub fn ordered_names(
 /// Height of one table row in CSS pixels (the stylesheet fixes it to this).
 pub const ROW_HEIGHT_PX: f64 = 30.0;
 /// Rows rendered beyond the visible ones, above and below, for smooth scrolling. Each
-/// one costs a row update per tick, so only a few.
-const OVERSCAN_ROWS: usize = 4;
+/// one costs a row update per tick, so only a few (the stylesheet skips laying out and
+/// painting them while they are out of view).
+const OVERSCAN_ROWS: usize = 2;
 
 /// The rows to render for a scroll position: `(first, end)` of the visible slice.
 pub fn visible_range(total: usize, scroll_top_px: f64, viewport_px: f64) -> (usize, usize) {
@@ -352,8 +353,8 @@ mod tests {
     #[test]
     fn only_the_rows_in_view_render() {
         assert_eq!(visible_range(4, 0.0, 900.0), (0, 4));
-        assert_eq!(visible_range(500, 0.0, 300.0), (0, 18));
-        assert_eq!(visible_range(500, 3000.0, 300.0), (96, 114));
+        assert_eq!(visible_range(500, 0.0, 300.0), (0, 14));
+        assert_eq!(visible_range(500, 3000.0, 300.0), (98, 112));
         assert_eq!(visible_range(500, 1e9, 300.0), (500, 500));
     }
 

@@ -64,6 +64,8 @@ pub struct AppState {
     pub tick_cost_ms: RwSignal<f64>,
     /// The recent ticks' costs, newest last.
     tick_costs: StoredValue<Vec<f64>>,
+    /// The document title last set, so an unchanged one is not set again.
+    title: StoredValue<String>,
     /// The current view.
     pub route: RwSignal<Route>,
     /// The config in force.
@@ -111,6 +113,7 @@ impl AppState {
             tick: RwSignal::new(0),
             tick_cost_ms: RwSignal::new(0.0),
             tick_costs: StoredValue::new(Vec::new()),
+            title: StoredValue::new(String::new()),
             route: RwSignal::new(if placement.embedded() {
                 Route::Overview
             } else {
@@ -191,8 +194,7 @@ impl AppState {
             return;
         }
         if !embedded {
-            set_title_for(&snapshot);
-            platform::favicon(&crate::notify::favicon(worst_firing(&snapshot)));
+            self.set_title_for(&snapshot);
         }
         // Hidden (a background tab), the monitor keeps recording and alerting, but
         // nothing is drawn: the next visible tick publishes the latest snapshot.
@@ -201,6 +203,7 @@ impl AppState {
         }
         self.refresh_sources();
         self.refresh_webhooks();
+        self.publish_cost();
         self.snapshot.set(snapshot);
         self.tick.update(|n| *n += 1);
         platform::performance_mark("redline-tick");
@@ -299,33 +302,53 @@ impl AppState {
         }
     }
 
+    /// Keeps a tick's cost; it is shown with the next tick, so that showing it does not
+    /// cost a render of its own.
     fn record_cost(self, cost_ms: f64) {
-        let median = self.tick_costs.try_update_value(|costs| {
+        self.tick_costs.try_update_value(|costs| {
             if costs.len() == 30 {
                 costs.remove(0);
             }
             costs.push(cost_ms);
-            let mut sorted = costs.clone();
-            sorted.sort_by(f64::total_cmp);
-            sorted[sorted.len() / 2]
         });
-        if let Some(median) = median {
-            let _ = self.tick_cost_ms.try_set(median);
+    }
+
+    /// Publishes the median of the recent ticks' costs.
+    fn publish_cost(self) {
+        let median = self.tick_costs.try_with_value(|costs| {
+            let mut sorted = costs.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            sorted.get(sorted.len() / 2).copied()
+        });
+        if let Some(Some(median)) = median
+            && self.tick_cost_ms.get_untracked() != median
+        {
+            self.tick_cost_ms.set(median);
         }
     }
-}
 
-/// The document title shows the worst firing level, so a background tab still says it.
-fn set_title_for(snapshot: &DashboardSnapshot) {
-    let summary = snapshot.summary;
-    let title = if summary.critical_alerts > 0 {
-        format!("🔴 {} critical · redline", summary.critical_alerts)
-    } else if summary.warning_alerts > 0 {
-        format!("🟠 {} warning · redline", summary.warning_alerts)
-    } else {
-        "redline".to_owned()
-    };
-    platform::set_title(&title);
+    /// The document title shows the worst firing level, so a background tab still says
+    /// it. It is set only when it changes: setting it costs the browser work every time.
+    fn set_title_for(self, snapshot: &DashboardSnapshot) {
+        let summary = snapshot.summary;
+        let title = if summary.critical_alerts > 0 {
+            format!("🔴 {} critical · redline", summary.critical_alerts)
+        } else if summary.warning_alerts > 0 {
+            format!("🟠 {} warning · redline", summary.warning_alerts)
+        } else {
+            "redline".to_owned()
+        };
+        let changed = self.title.try_update_value(|shown| {
+            let changed = *shown != title;
+            if changed {
+                shown.clone_from(&title);
+            }
+            changed
+        });
+        if changed == Some(true) {
+            platform::set_title(&title);
+        }
+    }
 }
 
 /// The worst level firing now, if any.
