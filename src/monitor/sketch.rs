@@ -217,7 +217,43 @@ impl TickLog {
 /// top, where only a few percent of the samples lie. Both skip 16 bins at a time while
 /// the rank lies beyond them, then step through the chunk that holds it.
 fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<usize>; 4] {
-    let ranks = QUANTILES.map(|q| (q * samples.saturating_sub(1) as f64) as u64);
+    let ranks = QUANTILES.map(|q| rank(q, samples));
+    // Below 2^32 samples no run of bins can overflow a u32 sum, which is cheaper.
+    if samples <= u64::from(u32::MAX) {
+        seek_ranks(bins, zeros, samples, ranks, |chunk| {
+            u64::from(
+                chunk
+                    .iter()
+                    .fold(0u32, |sum, &count| sum.wrapping_add(count)),
+            )
+        })
+    } else {
+        seek_ranks(bins, zeros, samples, ranks, |chunk| {
+            chunk.iter().map(|&count| u64::from(count)).sum()
+        })
+    }
+}
+
+/// `floor(q * (samples - 1))`, as DDSketch computes it; through `i64` below 2^53
+/// samples, where it is exact and the same, because unsigned conversions cost more.
+#[inline]
+fn rank(q: f64, samples: u64) -> u64 {
+    let last = samples.saturating_sub(1);
+    match i64::try_from(last) {
+        Ok(last) if last < 1 << 53 => (q * last as f64) as i64 as u64,
+        _ => (q * last as f64) as u64,
+    }
+}
+
+/// [`rank_bins`] with `chunk_sum` summing [`CHUNK_BINS`] bins.
+#[inline(always)]
+fn seek_ranks(
+    bins: &[u32],
+    zeros: u64,
+    samples: u64,
+    ranks: [u64; 4],
+    chunk_sum: impl Fn(&[u32]) -> u64,
+) -> [Option<usize>; 4] {
     let mut found = [None; 4];
     if let Some(target) = ranks[0].checked_sub(zeros) {
         let mut seen = 0u64;
@@ -270,11 +306,6 @@ fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<usize>; 4] {
 
 /// Bins summed at a time while seeking a rank.
 const CHUNK_BINS: usize = 16;
-
-#[inline]
-fn chunk_sum(chunk: &[u32]) -> u64 {
-    chunk.iter().map(|&count| u64::from(count)).sum()
-}
 
 /// Decodes sparse (key, count) pairs, in ascending key order (the reference for the
 /// fast path).
@@ -554,6 +585,20 @@ impl WindowSketch {
     /// Empties the window and the open tick, freeing their memory.
     pub fn clear(&mut self) {
         *self = Self::default();
+    }
+
+    /// Reads one word per cache line of what closing the open tick will read (its
+    /// touched bins, the same run of the window's), so that a caller working on
+    /// another sketch meanwhile has them loaded: the loads overlap that work instead
+    /// of stalling the close. Returns a value only to keep the loads.
+    pub(crate) fn preload_close(&self, log: &TickLog) -> u32 {
+        let (lo, hi) = (usize::from(self.open_lo), usize::from(self.open_hi));
+        let touched = lo..hi.saturating_add(1).min(self.open.len());
+        let words = |bins: &[u32]| bins.iter().step_by(16).fold(0, |acc, &count| acc ^ count);
+        let open = self.open.get(touched.clone()).map_or(0, words);
+        let window = self.window.get(touched).map_or(0, words);
+        let front = log.bytes.front().copied().unwrap_or(0);
+        open ^ window ^ u32::from(front)
     }
 
     /// Samples in the window (closed ticks only).
@@ -1002,6 +1047,22 @@ mod tests {
                     unpack_counts(&stream, width, first, &mut unpacked);
                     assert_eq!(unpacked, counts[first..], "width {width}, from {first}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_are_ddsketchs_at_every_magnitude() {
+        let mut samples: Vec<u64> = (0..5_000).collect();
+        for shift in [31, 32, 52, 53, 54, 62, 63] {
+            let base = 1u64 << shift;
+            samples.extend([base - 1, base, base + 1, base + 12_345]);
+        }
+        samples.push(u64::MAX);
+        for n in samples {
+            for q in QUANTILES {
+                let expected = (q * n.saturating_sub(1) as f64) as u64;
+                assert_eq!(rank(q, n), expected, "q = {q}, n = {n}");
             }
         }
     }
