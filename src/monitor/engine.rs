@@ -1,8 +1,10 @@
 //! `PerformanceMonitor`: records into module windows, closes ticks, runs detectors and
 //! rules, and builds the dashboard snapshot.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+
+use foldhash::fast::FixedState;
 
 use super::alert::{
     self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Observation,
@@ -14,7 +16,6 @@ use super::config::MonitorConfig;
 use super::custom::CustomKind;
 use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
-use super::names::NameIndex;
 use super::sketch::SketchLayout;
 use super::snapshot::{
     AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus,
@@ -30,7 +31,7 @@ pub struct PerformanceMonitor {
     config: MonitorConfig,
     layout: Arc<SketchLayout>,
     modules: Vec<ModuleMetrics>,
-    index: NameIndex,
+    index: HashMap<Box<str>, ModuleId, FixedState>,
     /// Module ids in name order, for the snapshot.
     by_name: Vec<ModuleId>,
     /// Index of the tick being filled; `None` before the first record or tick.
@@ -64,7 +65,7 @@ impl PerformanceMonitor {
             config,
             layout,
             modules: Vec::new(),
-            index: NameIndex::default(),
+            index: HashMap::with_hasher(FixedState::with_seed(0x0072_6564_6c69_6e65)),
             by_name: Vec::new(),
             open_tick: None,
             last_tick_at: 0.0,
@@ -103,22 +104,13 @@ impl PerformanceMonitor {
 
     /// A module by name.
     pub fn module(&self, name: &str) -> Option<&ModuleMetrics> {
-        self.find(name).map(|id| &self.modules[id.index()])
-    }
-
-    /// The id of the module called `name`, if there is one.
-    #[inline]
-    fn find(&self, name: &str) -> Option<ModuleId> {
-        let modules = &self.modules;
-        self.index.get(name, |id| {
-            modules.get(id.index()).is_some_and(|m| m.is_named(name))
-        })
+        self.index.get(name).map(|id| &self.modules[id.index()])
     }
 
     /// A module's id, creating the module if it is new.
     pub fn module_id(&mut self, name: &str, now: f64) -> Result<ModuleId, RecordError> {
-        if let Some(id) = self.find(name) {
-            return Ok(id);
+        if let Some(id) = self.index.get(name) {
+            return Ok(*id);
         }
         self.add_module(name, now)
     }
@@ -155,7 +147,7 @@ impl PerformanceMonitor {
             });
         }
         let id = ModuleId(self.modules.len() as u32);
-        let mut module = ModuleMetrics::with_layout(name, Arc::clone(&self.layout));
+        let mut module = ModuleMetrics::with_layout(name.to_owned(), Arc::clone(&self.layout));
         module.rule_indexes = self
             .config
             .rules
@@ -172,7 +164,7 @@ impl PerformanceMonitor {
             .partition_point(|other| self.modules[other.index()].name() < name);
         self.by_name.insert(position, id);
         self.modules.push(module);
-        self.index.insert(name, id);
+        self.index.insert(name.into(), id);
         Ok(id)
     }
 
@@ -185,8 +177,8 @@ impl PerformanceMonitor {
         ok: bool,
         now: f64,
     ) -> Result<ModuleId, RecordError> {
-        let (id, created) = match self.find(module) {
-            Some(id) => (id, false),
+        let (id, created) = match self.index.get(module) {
+            Some(id) => (*id, false),
             None => (self.add_module(module, now)?, true),
         };
         if let Err(error) = self.record_id(id, latency_seconds, ok, now) {
@@ -203,7 +195,7 @@ impl PerformanceMonitor {
             && id.index() + 1 == self.modules.len()
             && let Some(module) = self.modules.pop()
         {
-            self.index.remove(module.name(), id);
+            self.index.remove(module.name());
             self.by_name.retain(|other| *other != id);
         }
     }
@@ -282,7 +274,7 @@ impl PerformanceMonitor {
                 increases,
                 sum_increase_seconds,
             } => {
-                let created = self.find(module).is_none();
+                let created = !self.index.contains_key(module.as_str());
                 let id = self.module_id(module, now)?;
                 let m = &mut self.modules[id.index()];
                 match m
@@ -317,7 +309,7 @@ impl PerformanceMonitor {
                 kind,
                 value,
             } => {
-                let created = self.find(module).is_none();
+                let created = !self.index.contains_key(module.as_str());
                 let id = self.module_id(module, now)?;
                 if let Err(error) = self.custom_id(id, name, *kind, *value) {
                     self.discard_if_created(id, created);

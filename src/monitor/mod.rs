@@ -13,7 +13,6 @@ pub mod custom;
 mod engine;
 pub mod metrics;
 mod module;
-mod names;
 pub mod simulate;
 pub mod sketch;
 pub mod snapshot;

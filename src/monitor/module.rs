@@ -8,7 +8,6 @@ use super::alert::Alert;
 use super::anomaly::Detector;
 use super::custom::CustomMetrics;
 use super::metrics::{Builtin, MetricName, WindowStats};
-use super::names::ModuleName;
 use super::sketch::SketchLayout;
 use super::snapshot::{ModuleSource, ModuleStatus};
 use super::window::ModuleWindow;
@@ -32,18 +31,12 @@ pub(crate) enum RuleKey {
 }
 
 /// The spec's `ModuleMetrics`: everything the monitor keeps about one module.
-///
-/// `repr(C, align(128))`: the name (one cache line when inline), then the window,
-/// whose first line is all a record touches. A record by name checks the name and
-/// records in these two lines, one aligned pair (which the L2 prefetcher fetches
-/// together), loaded in parallel once the index yields the id.
 #[derive(Debug)]
-#[repr(C, align(128))]
 pub struct ModuleMetrics {
-    name: ModuleName,
-    pub(crate) window: ModuleWindow,
+    name: String,
     layout: Arc<SketchLayout>,
     pub(crate) source: ModuleSource,
+    pub(crate) window: ModuleWindow,
     pub(crate) custom: CustomMetrics,
     pub(crate) custom_values: BTreeMap<String, f64>,
     pub(crate) stats: WindowStats,
@@ -57,15 +50,15 @@ pub struct ModuleMetrics {
 impl ModuleMetrics {
     /// A module with no data, using the default sketch layout (1 % relative error).
     pub fn new(name: impl Into<String>) -> Self {
-        Self::with_layout(&name.into(), Arc::new(SketchLayout::new(0.01, 2048)))
+        Self::with_layout(name.into(), Arc::new(SketchLayout::new(0.01, 2048)))
     }
 
-    pub(crate) fn with_layout(name: &str, layout: Arc<SketchLayout>) -> Self {
+    pub(crate) fn with_layout(name: String, layout: Arc<SketchLayout>) -> Self {
         ModuleMetrics {
-            name: ModuleName::new(name),
-            window: ModuleWindow::default(),
+            name,
             layout,
             source: ModuleSource::default(),
+            window: ModuleWindow::default(),
             custom: CustomMetrics::default(),
             custom_values: BTreeMap::new(),
             stats: WindowStats::empty(),
@@ -110,13 +103,7 @@ impl ModuleMetrics {
 
     /// Module name.
     pub fn name(&self) -> &str {
-        self.name.as_str()
-    }
-
-    /// True when the module is called `name` (reads the heap only for long names).
-    #[inline]
-    pub(crate) fn is_named(&self, name: &str) -> bool {
-        self.name.is(name)
+        &self.name
     }
 
     /// Where the module's data comes from.
@@ -253,7 +240,7 @@ impl ModuleMetrics {
 
     /// Heap bytes held by this module, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.name.heap_bytes()
+        self.name.capacity()
             + self.window.heap_bytes()
             + self.custom.heap_bytes()
             + self.rule_indexes.capacity() * 2
@@ -283,18 +270,4 @@ fn record_request(
     }
     window.add_request(layout, latency_seconds, success, now);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_name_sits_in_the_line_before_the_records() {
-        assert_eq!(std::mem::offset_of!(ModuleMetrics, window), 64);
-        eprintln!(
-            "ModuleMetrics: {} bytes",
-            std::mem::size_of::<ModuleMetrics>()
-        );
-    }
 }
