@@ -54,6 +54,12 @@ pub trait Detector: std::fmt::Debug {
     }
     /// Heap bytes held, for memory accounting.
     fn heap_bytes(&self) -> usize;
+    /// Reads what the next `observe` reads first, so that it is loaded by then (the
+    /// monitor calls it for the next module while working on one); the value only
+    /// keeps the loads.
+    fn preload(&self) -> u32 {
+        0
+    }
 }
 
 /// Settings of the spec's rolling z-score.
@@ -191,6 +197,10 @@ impl Detector for RollingZScore {
 
     fn heap_bytes(&self) -> usize {
         self.ring.capacity() * std::mem::size_of::<f32>()
+    }
+
+    fn preload(&self) -> u32 {
+        self.ring.get(self.next).map_or(0, |value| value.to_bits())
     }
 }
 

@@ -377,6 +377,10 @@ impl PerformanceMonitor {
         let tick_seconds = self.config.tick_seconds;
         let min_samples = self.config.settings.min_samples;
         for index in 0..self.modules.len() {
+            // The next module's bins and oldest tick load while this one is worked on.
+            if let Some(next) = self.modules.get(index + 1) {
+                std::hint::black_box(next.preload_tick());
+            }
             let module = &mut self.modules[index];
             module
                 .window

@@ -228,6 +228,16 @@ impl ModuleMetrics {
         self.stats.get(metric)
     }
 
+    /// Reads what the monitor's next tick reads first in this module's heap (its
+    /// bins, oldest tick, detectors), so that the loads overlap the work on the module
+    /// before it; the value only keeps the loads.
+    pub(crate) fn preload_tick(&self) -> u32 {
+        self.detectors
+            .iter()
+            .flatten()
+            .fold(self.window.preload_close(), |acc, d| acc ^ d.preload())
+    }
+
     /// Heap bytes held by this module, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
         self.name.capacity()

@@ -217,7 +217,43 @@ impl TickLog {
 /// top, where only a few percent of the samples lie. Both skip 16 bins at a time while
 /// the rank lies beyond them, then step through the chunk that holds it.
 fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<usize>; 4] {
-    let ranks = QUANTILES.map(|q| (q * samples.saturating_sub(1) as f64) as u64);
+    let ranks = QUANTILES.map(|q| rank(q, samples));
+    // Below 2^32 samples no run of bins can overflow a u32 sum, which is cheaper.
+    if samples <= u64::from(u32::MAX) {
+        seek_ranks(bins, zeros, samples, ranks, |chunk| {
+            u64::from(
+                chunk
+                    .iter()
+                    .fold(0u32, |sum, &count| sum.wrapping_add(count)),
+            )
+        })
+    } else {
+        seek_ranks(bins, zeros, samples, ranks, |chunk| {
+            chunk.iter().map(|&count| u64::from(count)).sum()
+        })
+    }
+}
+
+/// `floor(q * (samples - 1))`, as DDSketch computes it; through `i64` below 2^53
+/// samples, where it is exact and the same, because unsigned conversions cost more.
+#[inline]
+fn rank(q: f64, samples: u64) -> u64 {
+    let last = samples.saturating_sub(1);
+    match i64::try_from(last) {
+        Ok(last) if last < 1 << 53 => (q * last as f64) as i64 as u64,
+        _ => (q * last as f64) as u64,
+    }
+}
+
+/// [`rank_bins`] with `chunk_sum` summing [`CHUNK_BINS`] bins.
+#[inline(always)]
+fn seek_ranks(
+    bins: &[u32],
+    zeros: u64,
+    samples: u64,
+    ranks: [u64; 4],
+    chunk_sum: impl Fn(&[u32]) -> u64,
+) -> [Option<usize>; 4] {
     let mut found = [None; 4];
     if let Some(target) = ranks[0].checked_sub(zeros) {
         let mut seen = 0u64;
@@ -270,11 +306,6 @@ fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<usize>; 4] {
 
 /// Bins summed at a time while seeking a rank.
 const CHUNK_BINS: usize = 16;
-
-#[inline]
-fn chunk_sum(chunk: &[u32]) -> u64 {
-    chunk.iter().map(|&count| u64::from(count)).sum()
-}
 
 /// Decodes sparse (key, count) pairs, in ascending key order (the reference for the
 /// fast path).
@@ -400,35 +431,34 @@ impl WindowSketch {
                 Some(index.map_or(0.0, |index| layout.value(first_key + index as i32)))
             });
         }
-        let (bytes, width) = match self.open.get_mut(touched.clone()) {
-            Some(open) if !open.is_empty() => encode_open(open, first_key, log),
-            _ => (0, 0),
+        let mut mark = TickMark {
+            bytes: 0,
+            zeros,
+            width: 0,
         };
         if let (Some(open), Some(window)) = (
             self.open.get_mut(touched.clone()),
             self.window.get_mut(touched),
         ) {
-            let added: u64 = open.iter().map(|&count| u64::from(count)).sum();
-            if self.window_total + added <= u64::from(u32::MAX) {
-                // No bin can reach u32::MAX: plain adds, which vectorise.
-                for (open, window) in open.iter_mut().zip(window.iter_mut()) {
-                    *window += std::mem::take(open);
-                }
+            // `samples` bounds the counts added: below u32::MAX in all, no bin can
+            // overflow, so plain adds (which vectorise) do.
+            let plain = self.window_total + samples <= u64::from(u32::MAX);
+            // Every sample not at zero is in a bin, unless the tick's total saturated.
+            let added = if samples < u64::from(u32::MAX) {
+                samples - u64::from(zeros)
             } else {
-                for (open, window) in open.iter_mut().zip(window.iter_mut()) {
-                    *window = window.saturating_add(std::mem::take(open));
-                }
-            }
+                open.iter().map(|&count| u64::from(count)).sum()
+            };
+            debug_assert_eq!(
+                added,
+                open.iter().map(|&count| u64::from(count)).sum::<u64>()
+            );
+            let facts = add_open_into(open, window, plain);
+            (mark.bytes, mark.width) = encode_open(open, first_key, &facts, log);
+            open.fill(0);
             self.window_total += added;
         }
-        (
-            TickMark {
-                bytes,
-                zeros,
-                width,
-            },
-            estimates,
-        )
+        (mark, estimates)
     }
 
     /// Subtracts the oldest tick of `log` (written by `close_tick_into`).
@@ -518,34 +548,30 @@ impl WindowSketch {
         }
         let packed = &bytes[bytes.len() - header.len()..];
         let start = unzigzag(first_key) - i64::from(self.key_offset);
-        let mask = u64::MAX >> (64 - width);
-        let (mut bits, mut held, mut at) = (0u64, 0u32, 0usize);
         let mut removed = 0u64;
-        for position in 0..run as i64 {
-            if held < width {
-                // Refill four bytes at a time where they exist.
-                let word = match packed.get(at..at + 4) {
-                    Some(four) => u32::from_le_bytes([four[0], four[1], four[2], four[3]]),
-                    None => {
-                        let tail = packed.get(at..).unwrap_or_default();
-                        tail.iter()
-                            .rev()
-                            .fold(0u32, |word, byte| (word << 8) | u32::from(*byte))
-                    }
-                };
-                bits |= u64::from(word) << held;
-                held += 32;
-                at += 4;
+        let run = usize::try_from(run).unwrap_or(usize::MAX);
+        // The usual case: the run lies inside the window (no collapse since it closed).
+        let inside = usize::try_from(start)
+            .ok()
+            .and_then(|start| start.checked_add(run).map(|end| start..end))
+            .filter(|range| range.end <= self.window.len());
+        let mut counts = [0u32; 64];
+        for first in (0..run).step_by(counts.len()) {
+            let counts = &mut counts[..(run - first).min(64)];
+            unpack_counts(packed, width, first, counts);
+            if let Some(inside) = &inside {
+                let window = &mut self.window[inside.start + first..][..counts.len()];
+                for (slot, &count) in window.iter_mut().zip(counts.iter()) {
+                    *slot = slot.saturating_sub(count);
+                }
+            } else {
+                // Keys collapsed since this tick closed live in the edge bins.
+                for (position, &count) in (first..).zip(counts.iter()) {
+                    let index = (start + position as i64).clamp(0, window_len - 1) as usize;
+                    self.window[index] = self.window[index].saturating_sub(count);
+                }
             }
-            let count = (bits & mask) as u32;
-            bits >>= width;
-            held -= width;
-            // Keys collapsed since this tick closed live in the edge bins.
-            let index = (start + position).clamp(0, window_len - 1) as usize;
-            if let Some(slot) = self.window.get_mut(index) {
-                *slot = slot.saturating_sub(count);
-                removed += u64::from(count);
-            }
+            removed += counts.iter().map(|&count| u64::from(count)).sum::<u64>();
         }
         self.window_total = self.window_total.saturating_sub(removed);
     }
@@ -559,6 +585,20 @@ impl WindowSketch {
     /// Empties the window and the open tick, freeing their memory.
     pub fn clear(&mut self) {
         *self = Self::default();
+    }
+
+    /// Reads one word per cache line of what closing the open tick will read (its
+    /// touched bins, the same run of the window's), so that a caller working on
+    /// another sketch meanwhile has them loaded: the loads overlap that work instead
+    /// of stalling the close. Returns a value only to keep the loads.
+    pub(crate) fn preload_close(&self, log: &TickLog) -> u32 {
+        let (lo, hi) = (usize::from(self.open_lo), usize::from(self.open_hi));
+        let touched = lo..hi.saturating_add(1).min(self.open.len());
+        let words = |bins: &[u32]| bins.iter().step_by(16).fold(0, |acc, &count| acc ^ count);
+        let open = self.open.get(touched.clone()).map_or(0, words);
+        let window = self.window.get(touched).map_or(0, words);
+        let front = log.bytes.front().copied().unwrap_or(0);
+        open ^ window ^ u32::from(front)
     }
 
     /// Samples in the window (closed ticks only).
@@ -710,26 +750,55 @@ impl WindowSketch {
     }
 }
 
+/// What one pass over the open tick's touched bins learns: the facts that size both
+/// encodings (an OR of the counts has the largest one's bit width).
+#[derive(Default)]
+struct OpenFacts {
+    any_bits: u32,
+    non_empty: u32,
+    ones: u32,
+}
+
+impl OpenFacts {
+    #[inline]
+    fn learn(&mut self, count: u32) {
+        self.any_bits |= count;
+        self.non_empty += u32::from(count != 0);
+        self.ones += u32::from(count == 1);
+    }
+}
+
+/// Adds the open tick's bins to the window's (saturating unless `plain`), learning
+/// the [`OpenFacts`] in the same branch-free pass.
+fn add_open_into(open: &[u32], window: &mut [u32], plain: bool) -> OpenFacts {
+    let mut facts = OpenFacts::default();
+    let pairs = open.iter().zip(window.iter_mut());
+    if plain {
+        for (&count, slot) in pairs {
+            *slot += count;
+            facts.learn(count);
+        }
+    } else {
+        for (&count, slot) in pairs {
+            *slot = slot.saturating_add(count);
+            facts.learn(count);
+        }
+    }
+    facts
+}
+
 /// Appends the open tick's touched run of bins (from `first_key`) to `log`, in the
 /// smaller of the two encodings; returns the bytes written and the width (0: sparse).
-fn encode_open(open: &[u32], first_key: i32, log: &mut TickLog) -> (u32, u8) {
-    // One branch-free pass for the facts that size both encodings (an OR of the
-    // counts has the largest one's bit width).
-    let (mut any_bits, mut non_empty, mut ones) = (0u32, 0u32, 0u32);
-    for &count in open {
-        any_bits |= count;
-        non_empty += u32::from(count != 0);
-        ones += u32::from(count == 1);
-    }
-    if any_bits == 0 {
+fn encode_open(open: &[u32], first_key: i32, facts: &OpenFacts, log: &mut TickLog) -> (u32, u8) {
+    if facts.any_bits == 0 {
         return (0, 0);
     }
-    let width = u32::BITS - any_bits.leading_zeros();
+    let width = u32::BITS - facts.any_bits.leading_zeros();
     let dense_bytes = varint_len(zigzag(i64::from(first_key)))
         + varint_len(open.len() as u64)
         + (open.len() * width as usize).div_ceil(8);
     // Sparse: a byte per bin, another per count above one, a longer first key.
-    let sparse_bytes = (2 * non_empty - ones) as usize + 2;
+    let sparse_bytes = (2 * facts.non_empty - facts.ones) as usize + 2;
     let dense = dense_bytes < sparse_bytes;
     log.reserve(if dense { dense_bytes } else { sparse_bytes + 8 });
     let mut push = |encoded: &[u8]| log.append(encoded);
@@ -771,10 +840,46 @@ fn encode_sparse(open: &[u32], first_key: i32, push: &mut impl FnMut(&[u8])) -> 
 }
 
 /// Encodes `open` as one dense run of `width`-bit counts; returns the bytes written.
+///
+/// Eight counts fill exactly `width` bytes, so each group of eight is packed in one
+/// register and written whole: no carry from one count to the next.
 fn encode_dense(open: &[u32], first_key: i32, width: u32, push: &mut impl FnMut(&[u8])) -> u32 {
     let mut out = Staging::new(push);
     out.varint(zigzag(i64::from(first_key)));
     out.varint(open.len() as u64);
+    if width <= 8 {
+        let width = width as usize;
+        let mut pack = |group: &[u32]| {
+            let packed = group.iter().enumerate().fold(0u64, |packed, (k, &count)| {
+                packed | (u64::from(count) << (k * width))
+            });
+            out.room();
+            // All eight bytes are written; only the group's own are kept.
+            out.buffer[out.used..out.used + 8].copy_from_slice(&packed.to_le_bytes());
+            out.used += (group.len() * width).div_ceil(8);
+        };
+        let mut groups = open.chunks_exact(8);
+        for group in &mut groups {
+            pack(group);
+        }
+        pack(groups.remainder());
+        return out.finish();
+    }
+    if width <= 16 {
+        for group in open.chunks(8) {
+            let packed = group
+                .iter()
+                .zip((0..).step_by(width as usize))
+                .fold(0u128, |packed, (&count, shift)| {
+                    packed | (u128::from(count) << shift)
+                });
+            out.room();
+            out.buffer[out.used..out.used + 16].copy_from_slice(&packed.to_le_bytes());
+            out.used += (group.len() * width as usize).div_ceil(8);
+        }
+        return out.finish();
+    }
+    // Counts of 65,536 and more in one bin and tick: one count at a time.
     let (mut bits, mut held) = (0u64, 0u32);
     for &count in open {
         bits |= u64::from(count) << held;
@@ -792,6 +897,55 @@ fn encode_dense(open: &[u32], first_key: i32, width: u32, push: &mut impl FnMut(
     out.buffer[out.used..out.used + tail].copy_from_slice(&bits.to_le_bytes()[..tail]);
     out.used += tail;
     out.finish()
+}
+
+/// Eight bytes of `bytes` from `at`, little-endian, zero past the end.
+#[inline]
+fn read_u64_le(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(eight) => u64::from_le_bytes(<[u8; 8]>::try_from(eight).unwrap_or_default()),
+        None => bytes
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .fold(0u64, |word, byte| (word << 8) | u64::from(*byte)),
+    }
+}
+
+/// The `position`th count of a dense run of `width`-bit counts (1 to 32), read
+/// directly: its bits lie within the 8 bytes from the one holding its first bit.
+#[inline]
+fn packed_count(packed: &[u8], position: usize, width: u32) -> u32 {
+    let bit = position * width as usize;
+    let word = read_u64_le(packed, bit / 8);
+    ((word >> (bit % 8)) & (u64::MAX >> (64 - width))) as u32
+}
+
+/// Counts `first..first + out.len()` of a dense run into `out`; `first` is a
+/// multiple of 8, so that up to a width of 8 each group of eight comes from one read.
+fn unpack_counts(packed: &[u8], width: u32, first: usize, out: &mut [u32]) {
+    if width > 8 {
+        for (position, slot) in (first..).zip(out.iter_mut()) {
+            *slot = packed_count(packed, position, width);
+        }
+        return;
+    }
+    let mask = u64::MAX >> (64 - width);
+    let width = width as usize;
+    let unpack = |group: usize, counts: &mut [u32]| {
+        let word = read_u64_le(packed, group * width);
+        for (k, slot) in counts.iter_mut().enumerate() {
+            *slot = ((word >> (k * width)) & mask) as u32;
+        }
+    };
+    let mut groups = out.chunks_exact_mut(8);
+    let mut group = first / 8;
+    for counts in &mut groups {
+        unpack(group, counts);
+        group += 1;
+    }
+    unpack(group, groups.into_remainder());
 }
 
 /// Bytes of `value` as a LEB128 varint.
@@ -856,6 +1010,60 @@ mod tests {
             let used = put_varint(&mut out, zigzag(value));
             let decoded = read_varint(&mut out[..used].iter().copied()).map(unzigzag);
             assert_eq!(decoded, Some(value));
+        }
+    }
+
+    #[test]
+    fn dense_runs_pack_like_one_bit_stream_and_read_back_at_every_width() {
+        for width in 1..=32u32 {
+            for len in [1usize, 7, 8, 9, 61] {
+                let max = u32::MAX >> (32 - width);
+                let counts: Vec<u32> = (0..len as u32)
+                    .map(|i| max.wrapping_sub(i.wrapping_mul(2_654_435_761)) & max)
+                    .collect();
+                let mut encoded = Vec::new();
+                encode_dense(&counts, -7, width, &mut |bytes: &[u8]| {
+                    encoded.extend_from_slice(bytes)
+                });
+                // The reference: every count's bits in turn, least significant first.
+                let mut stream = vec![0u8; (len * width as usize).div_ceil(8)];
+                for (position, &count) in counts.iter().enumerate() {
+                    for bit in 0..width as usize {
+                        let at = position * width as usize + bit;
+                        stream[at / 8] |= (((count >> bit) & 1) as u8) << (at % 8);
+                    }
+                }
+                let header = 1 + varint_len(len as u64);
+                assert_eq!(
+                    &encoded[header..],
+                    &stream[..],
+                    "width {width}, {len} counts"
+                );
+                for (position, &count) in counts.iter().enumerate() {
+                    assert_eq!(packed_count(&stream, position, width), count);
+                }
+                for first in (0..len).step_by(8) {
+                    let mut unpacked = vec![0; len - first];
+                    unpack_counts(&stream, width, first, &mut unpacked);
+                    assert_eq!(unpacked, counts[first..], "width {width}, from {first}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ranks_are_ddsketchs_at_every_magnitude() {
+        let mut samples: Vec<u64> = (0..5_000).collect();
+        for shift in [31, 32, 52, 53, 54, 62, 63] {
+            let base = 1u64 << shift;
+            samples.extend([base - 1, base, base + 1, base + 12_345]);
+        }
+        samples.push(u64::MAX);
+        for n in samples {
+            for q in QUANTILES {
+                let expected = (q * n.saturating_sub(1) as f64) as u64;
+                assert_eq!(rank(q, n), expected, "q = {q}, n = {n}");
+            }
         }
     }
 

@@ -324,6 +324,12 @@ impl ModuleWindow {
         }
     }
 
+    /// See [`WindowSketch::preload_close`]: loads what the next close reads first.
+    pub(crate) fn preload_close(&self) -> u32 {
+        let front = self.ticks.front().map_or(0, |tick| tick.requests);
+        self.sketch.preload_close(&self.bin_bytes) ^ front
+    }
+
     /// Statistics over the closed ticks, as of closed tick `last_tick`.
     pub fn stats(
         &self,
