@@ -8,7 +8,7 @@
 //! A detector is `windowed_gaussian` (NAB's published baseline), a monitor detector
 //! kind (`zscore`, `robust`, ...) with its default settings, or a JSON detector
 //! setting as in `redline.json` (`'{"kind": "robust", "window": 120}'`). Without any,
-//! every kind is run. `DIR` defaults to `../shared/nab` beside the crate.
+//! every kind is run. `DIR` defaults to `tests/data/nab` (NAB v1.1's data and labels, vendored).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ fn main() {
 }
 
 fn run() -> Result<(), String> {
-    let mut nab_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/nab");
+    let mut nab_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nab");
     let mut out: Option<PathBuf> = None;
     let mut detectors: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);

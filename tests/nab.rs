@@ -1,6 +1,6 @@
 //! The NAB scorer against NAB's published windowedGaussian result (39.65 / 20.87 /
 //! 47.41 under standard / reward_low_FP / reward_low_FN), over the whole corpus at
-//! `../shared/nab` beside the crate.
+//! `tests/data/nab` (NAB v1.1's data and labels, vendored).
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use redline::monitor::{Detector, DetectorSpec};
 use redline::nab::{self, Corpus, WindowedGaussian};
 
 fn nab_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/nab")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nab")
 }
 
 fn corpus() -> Corpus {
