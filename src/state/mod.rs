@@ -195,6 +195,7 @@ impl AppState {
         }
         if !embedded {
             self.set_title_for(&snapshot);
+            platform::favicon(&crate::notify::favicon(worst_firing(&snapshot)));
         }
         // Hidden (a background tab), the monitor keeps recording and alerting, but
         // nothing is drawn: the next visible tick publishes the latest snapshot.
