@@ -200,7 +200,7 @@ impl WebhookQueue {
                     self.enqueue(body, now);
                 }
                 WebhookKind::Alertmanager => match event.transition {
-                    Transition::Firing | Transition::LevelChanged => {
+                    Transition::Firing | Transition::LevelChanged | Transition::Flapping => {
                         self.firing
                             .insert(event.alert.id, (event.alert.clone(), now));
                         let body =

@@ -43,8 +43,11 @@ impl AlertFilter {
             || alert.metric.to_ascii_lowercase().contains(&text)
             || alert.message.to_ascii_lowercase().contains(&text);
         let level_ok = self.min_level.is_none_or(|min| alert.level >= min);
-        let state_ok =
-            !self.active_only || matches!(alert.state, AlertState::Pending | AlertState::Firing);
+        let state_ok = !self.active_only
+            || matches!(
+                alert.state,
+                AlertState::Pending | AlertState::Firing | AlertState::Flapping
+            );
         let module_ok = self.module.as_ref().is_none_or(|m| *m == alert.module);
         text_ok && level_ok && state_ok && module_ok
     }
@@ -92,6 +95,7 @@ fn state_name(state: AlertState) -> &'static str {
         AlertState::Firing => "firing",
         AlertState::Resolved => "resolved",
         AlertState::Cancelled => "cancelled",
+        AlertState::Flapping => "flapping",
     }
 }
 

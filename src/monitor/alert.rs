@@ -287,6 +287,9 @@ pub enum AlertState {
     Resolved,
     /// The alert was pending and its condition cleared before it fired.
     Cancelled,
+    /// The alert changed state too often (`flap_max_transitions` within
+    /// `flap_window_seconds`); it is held here until it settles.
+    Flapping,
 }
 
 /// What raised an alert.
@@ -393,9 +396,12 @@ impl Alert {
         self.firing_since.unwrap_or(self.pending_since)
     }
 
-    /// True while pending or firing.
+    /// True while pending, firing or flapping.
     pub fn is_active(&self) -> bool {
-        matches!(self.state, AlertState::Pending | AlertState::Firing)
+        matches!(
+            self.state,
+            AlertState::Pending | AlertState::Firing | AlertState::Flapping
+        )
     }
 }
 
@@ -424,6 +430,8 @@ pub enum Transition {
     Resolved,
     /// A pending alert cleared before firing.
     Cancelled,
+    /// The alert started flapping; it leaves `flapping` as `Firing` or `Resolved`.
+    Flapping,
 }
 
 /// Lifecycle timings of one evaluation.
@@ -530,7 +538,7 @@ pub fn step(
                         emit(alert, Transition::LevelChanged);
                     }
                 }
-                (AlertState::Resolved | AlertState::Cancelled, _) => {}
+                (AlertState::Resolved | AlertState::Cancelled | AlertState::Flapping, _) => {}
             }
         }
     }

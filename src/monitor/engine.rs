@@ -14,6 +14,7 @@ use super::anomaly::DetectorSpec;
 use super::bottleneck;
 use super::config::MonitorConfig;
 use super::custom::CustomKind;
+use super::flap::{FlapBook, FlapSettings};
 use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
 use super::sketch::SketchLayout;
@@ -52,6 +53,11 @@ impl PerformanceMonitor {
     /// A monitor with validated settings.
     pub fn new(config: MonitorConfig) -> Self {
         let max_resolved = config.settings.max_resolved_alerts;
+        let flap = FlapSettings {
+            max_transitions: config.settings.flap_max_transitions,
+            window_seconds: config.settings.flap_window_seconds,
+            settle_seconds: config.settings.flap_settle_seconds,
+        };
         let layout = Arc::new(SketchLayout::new(
             config.settings.relative_error,
             config.settings.max_bins,
@@ -71,6 +77,8 @@ impl PerformanceMonitor {
             open_tick: None,
             last_tick_at: 0.0,
             alerts: AlertBook {
+                flaps: FlapBook::default(),
+                flap,
                 next_id: 1,
                 resolved: VecDeque::new(),
                 max_resolved,
@@ -454,6 +462,7 @@ impl PerformanceMonitor {
                 rule: rule.name.clone(),
             };
             let judged = Judged {
+                module_index: index,
                 key,
                 metric: &rule.metric,
                 source,
@@ -534,6 +543,7 @@ impl PerformanceMonitor {
                 detector: name.to_owned(),
             };
             let judged = Judged {
+                module_index: index,
                 key,
                 metric,
                 source,
@@ -550,6 +560,7 @@ impl PerformanceMonitor {
 
     fn prune_resolved(&mut self, now: f64) {
         let retention = self.config.settings.resolved_retention_seconds;
+        self.alerts.flaps.prune(self.alerts.flap, now);
         while let Some(oldest) = self.alerts.resolved.front() {
             if now - oldest.ended_at.unwrap_or(now) <= retention {
                 break;
@@ -577,12 +588,17 @@ impl PerformanceMonitor {
             critical_alerts: 0,
             info_alerts: 0,
             pending_alerts: 0,
+            flapping_alerts: 0,
         };
         let mut alerts = Vec::new();
         for alert in self.active_alerts() {
             match alert.state {
-                AlertState::Firing => {
+                AlertState::Firing | AlertState::Flapping => {
+                    // A flapping alert counts as active: it has not settled.
                     summary.active_alerts += 1;
+                    if alert.state == AlertState::Flapping {
+                        summary.flapping_alerts += 1;
+                    }
                     match alert.level {
                         super::AlertLevel::Warning => summary.warning_alerts += 1,
                         super::AlertLevel::Critical => summary.critical_alerts += 1,
@@ -669,6 +685,8 @@ fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
 /// Alert ids and the bounded list of resolved alerts.
 #[derive(Debug)]
 struct AlertBook {
+    flaps: FlapBook,
+    flap: FlapSettings,
     next_id: u64,
     resolved: VecDeque<Alert>,
     max_resolved: usize,
@@ -677,6 +695,8 @@ struct AlertBook {
 
 /// What is being judged: which slot of which module, on which metric, by what.
 struct Judged<'a> {
+    /// The module's index, which with `key` names the slot for flap control.
+    module_index: usize,
     key: RuleKey,
     metric: &'a MetricName,
     source: AlertSource,
@@ -694,6 +714,7 @@ impl AlertBook {
         events: &mut Vec<AlertEvent>,
     ) {
         let Judged {
+            module_index,
             key,
             metric,
             source,
@@ -702,30 +723,34 @@ impl AlertBook {
         let mut slot = position.map(|p| module.alerts.swap_remove(p).1);
         let module_name = module.name();
         let next_id = &mut self.next_id;
-        alert::step(
-            &mut slot,
-            observation,
-            now,
-            || {
-                let id = *next_id;
-                *next_id += 1;
-                Alert {
-                    id,
-                    module: module_name.to_owned(),
-                    metric: metric.clone(),
-                    source,
-                    level: observation.level,
-                    state: AlertState::Pending,
-                    pending_since: now,
-                    firing_since: None,
-                    ended_at: None,
-                    clearing_since: None,
-                    evidence: observation.evidence,
-                    peak_value: observation.evidence.value,
-                }
-            },
-            events,
-        );
+        let run = |slot: &mut Option<Alert>, events: &mut Vec<AlertEvent>| {
+            alert::step(
+                slot,
+                observation,
+                now,
+                || {
+                    let id = *next_id;
+                    *next_id += 1;
+                    Alert {
+                        id,
+                        module: module_name.to_owned(),
+                        metric: metric.clone(),
+                        source,
+                        level: observation.level,
+                        state: AlertState::Pending,
+                        pending_since: now,
+                        firing_since: None,
+                        ended_at: None,
+                        clearing_since: None,
+                        evidence: observation.evidence,
+                        peak_value: observation.evidence.value,
+                    }
+                },
+                events,
+            )
+        };
+        let id = (module_index, key);
+        self.flaps.step(self.flap, id, &mut slot, now, run, events);
         match slot {
             Some(alert) if alert.is_active() => module.alerts.push((key, alert)),
             Some(alert) if alert.state == AlertState::Resolved => {
@@ -754,6 +779,8 @@ mod tests {
         let settings = MonitorSettings {
             max_resolved_alerts: 2,
             detector: DetectorSpec::None,
+            // Five bursts in six minutes would flap; this is about the resolved list.
+            flap_max_transitions: 0,
             ..MonitorSettings::default()
         };
         let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));

@@ -12,6 +12,7 @@ pub mod config;
 pub mod custom;
 pub mod detectors;
 mod engine;
+mod flap;
 pub mod metrics;
 mod module;
 pub mod simulate;

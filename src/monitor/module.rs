@@ -147,7 +147,7 @@ impl ModuleMetrics {
         let worst = self
             .alerts
             .iter()
-            .filter(|(_, a)| a.state == AlertState::Firing)
+            .filter(|(_, a)| matches!(a.state, AlertState::Firing | AlertState::Flapping))
             .map(|(_, a)| a.level)
             .max();
         match worst {

@@ -315,6 +315,9 @@ pub struct Summary {
     pub info_alerts: usize,
     /// Extra: alerts pending (condition holds, `for` not yet elapsed).
     pub pending_alerts: usize,
+    /// Extra: alerts flapping (also counted in `active_alerts` and their level's count).
+    #[serde(default)]
+    pub flapping_alerts: usize,
 }
 
 /// The monitor's own health: what it refused or shed, so nothing is lost silently.
