@@ -75,7 +75,9 @@ pub fn evidence_text(alert: &AlertSnapshot) -> String {
             };
             // A firing alert whose value is back inside the threshold is in its
             // hysteresis band or clear time: say so rather than look contradictory.
-            let holding = if alert.state == AlertState::Firing && !breaching {
+            let holding = if alert.state == AlertState::Flapping {
+                "; flapping: crossing back and forth, held as one alert until it settles"
+            } else if alert.state == AlertState::Firing && !breaching {
                 "; back within the threshold, resolving once clear"
             } else {
                 ""
@@ -275,6 +277,15 @@ mod tests {
             .cloned()
             .expect("a 10 % error rate fires the 5 % warning");
         assert_eq!(evidence_text(&alert), "10 % (threshold > 5.0 %)");
+        let mut flapping = alert.clone();
+        flapping.state = AlertState::Flapping;
+        assert_eq!(state_name(flapping.state), "flapping");
+        assert!(
+            evidence_text(&flapping).contains("flapping"),
+            "{}",
+            evidence_text(&flapping)
+        );
+        assert!(AlertFilter::default().accepts(&flapping));
         alert.value = 0.048;
         assert!(
             evidence_text(&alert).contains("back within the threshold"),
