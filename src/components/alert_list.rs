@@ -68,6 +68,12 @@ pub fn evidence_text(alert: &AlertSnapshot) -> String {
             unit(alert.evidence.baseline_mean.unwrap_or_default()),
             unit(alert.evidence.baseline_std.unwrap_or_default())
         ),
+        None if alert.evidence.breach_in_seconds.is_some() => format!(
+            "{value}, trending to cross {} {} in about {:.0} min",
+            alert.evidence.comparison.symbol(),
+            unit(alert.threshold),
+            (alert.evidence.breach_in_seconds.unwrap_or_default() / 60.0).ceil()
+        ),
         None => {
             let breaching = match alert.evidence.comparison {
                 crate::monitor::Comparison::Above => alert.value > alert.threshold,
@@ -213,6 +219,7 @@ impl AlertRow {
             source: match &alert.source {
                 crate::monitor::alert::AlertSource::Threshold { .. } => "threshold",
                 crate::monitor::alert::AlertSource::Anomaly { .. } => "anomaly",
+                crate::monitor::alert::AlertSource::Prediction { .. } => "prediction",
             },
             started: alert.timestamp,
         }

@@ -306,6 +306,11 @@ pub enum AlertSource {
         /// The detector's name.
         detector: String,
     },
+    /// A threshold rule's forecast: its metric's trend will cross the threshold.
+    Prediction {
+        /// The rule's name.
+        rule: String,
+    },
 }
 
 /// The facts behind an alert, as of its latest evaluation.
@@ -337,6 +342,28 @@ pub struct Evidence {
     /// Baseline values, for anomalies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_samples: Option<usize>,
+    /// Seconds until the trend crosses the threshold, for predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_in_seconds: Option<f64>,
+}
+
+impl Evidence {
+    /// A threshold rule's evidence: the value against the rule's threshold.
+    pub fn of_rule(rule: &Rule, value: f64, samples: u64, window_seconds: f64) -> Evidence {
+        Evidence {
+            value,
+            threshold: rule.threshold,
+            comparison: rule.comparison,
+            samples,
+            window_seconds,
+            z_score: None,
+            anomaly_score: None,
+            baseline_mean: None,
+            baseline_std: None,
+            baseline_samples: None,
+            breach_in_seconds: None,
+        }
+    }
 }
 
 /// One alert: unique per (module, metric, rule) while active.
@@ -372,6 +399,18 @@ impl Alert {
     /// The spec's message: `database: latency_p95 = 0.650 (threshold: 0.500)`.
     pub fn message(&self) -> String {
         let e = &self.evidence;
+        if let (AlertSource::Prediction { .. }, Some(seconds)) = (&self.source, e.breach_in_seconds)
+        {
+            return format!(
+                "{}: {} = {:.3} will cross {} {:.3} in about {:.0} min at its current trend",
+                self.module,
+                self.metric,
+                e.value,
+                e.comparison.symbol(),
+                e.threshold,
+                (seconds / 60.0).ceil()
+            );
+        }
         match (&self.source, e.z_score) {
             (AlertSource::Anomaly { detector }, Some(z)) => format!(
                 "{}: {} = {:.3} is anomalous ({} = {:.1} against {:.3} ± {:.3} over {} values)",

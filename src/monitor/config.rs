@@ -50,6 +50,11 @@ pub struct MonitorSettings {
     pub flap_window_seconds: f64,
     /// Seconds without a transition underneath before a flapping alert settles.
     pub flap_settle_seconds: f64,
+    /// Threshold rules raise an info "will breach in N minutes" alert when their
+    /// metric's trend crosses the threshold within this many minutes; 0 turns it off.
+    pub predict_horizon_minutes: f64,
+    /// Seconds of history a trend needs before it forecasts (it keeps twice this).
+    pub predict_min_history_seconds: f64,
 }
 
 impl Default for MonitorSettings {
@@ -77,6 +82,8 @@ impl Default for MonitorSettings {
             flap_max_transitions: 4,
             flap_window_seconds: 300.0,
             flap_settle_seconds: 120.0,
+            predict_horizon_minutes: 15.0,
+            predict_min_history_seconds: 60.0,
         }
     }
 }
@@ -112,6 +119,9 @@ pub enum ConfigError {
     /// A flap-control setting is out of range.
     #[error("{0}")]
     Flap(&'static str),
+    /// A prediction setting is out of range.
+    #[error("{0}")]
+    Predict(&'static str),
     /// A rule is invalid.
     #[error(transparent)]
     Rule(#[from] RuleError),
@@ -191,6 +201,17 @@ impl MonitorConfig {
         if settings.flap_max_transitions > 10_000 {
             return Err(ConfigError::Flap(
                 "flap_max_transitions must be at most 10000 (0 turns flap control off)",
+            ));
+        }
+        if !(0.0..=1440.0).contains(&settings.predict_horizon_minutes) {
+            return Err(ConfigError::Predict(
+                "predict_horizon_minutes must be minutes from 0 (off) to 1440",
+            ));
+        }
+        let min_history_ticks = settings.predict_min_history_seconds / tick;
+        if !(4.0..=3600.0).contains(&min_history_ticks) {
+            return Err(ConfigError::Predict(
+                "predict_min_history_seconds must cover 4 to 3600 ticks",
             ));
         }
         settings.detector.validate()?;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 
 use super::alert::{
-    self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Observation,
-    Rule, Timing,
+    self, Alert, AlertEvent, AlertLevel, AlertSource, AlertState, Comparison, Condition, Evidence,
+    Observation, Rule, Timing,
 };
 use super::anomaly::DetectorSpec;
 use super::bottleneck;
@@ -17,6 +17,7 @@ use super::custom::CustomKind;
 use super::flap::{FlapBook, FlapSettings};
 use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
+use super::predict::{self, Trend};
 use super::sketch::SketchLayout;
 use super::snapshot::{
     AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus,
@@ -53,6 +54,14 @@ impl PerformanceMonitor {
     /// A monitor with validated settings.
     pub fn new(config: MonitorConfig) -> Self {
         let max_resolved = config.settings.max_resolved_alerts;
+        let predict = (config.settings.predict_horizon_minutes > 0.0).then(|| {
+            let min_points =
+                (config.settings.predict_min_history_seconds / config.tick_seconds).ceil();
+            PredictSettings {
+                horizon_seconds: config.settings.predict_horizon_minutes * 60.0,
+                min_points: min_points as usize,
+            }
+        });
         let flap = FlapSettings {
             max_transitions: config.settings.flap_max_transitions,
             window_seconds: config.settings.flap_window_seconds,
@@ -77,6 +86,8 @@ impl PerformanceMonitor {
             open_tick: None,
             last_tick_at: 0.0,
             alerts: AlertBook {
+                trends: HashMap::with_hasher(FixedState::default()),
+                predict,
                 flaps: FlapBook::default(),
                 flap,
                 next_id: 1,
@@ -438,22 +449,16 @@ impl PerformanceMonitor {
             let Some((condition, value, samples)) = condition else {
                 continue;
             };
+            if self.alerts.predict.is_some() {
+                let judged = (condition, value, samples);
+                self.alerts
+                    .predict(module, (index, rule_index), rule, judged, now, events);
+            }
             let has_alert = module.alerts.iter().any(|(k, _)| *k == key);
             if condition != Condition::Breach && !has_alert {
                 continue;
             }
-            let evidence = Evidence {
-                value,
-                threshold: rule.threshold,
-                comparison: rule.comparison,
-                samples,
-                window_seconds: module.stats.covered_seconds,
-                z_score: None,
-                anomaly_score: None,
-                baseline_mean: None,
-                baseline_std: None,
-                baseline_samples: None,
-            };
+            let evidence = Evidence::of_rule(rule, value, samples, module.stats.covered_seconds);
             let timing = Timing {
                 for_seconds: rule.for_seconds,
                 clear_for_seconds: rule.clear_for_seconds,
@@ -533,6 +538,7 @@ impl PerformanceMonitor {
                 baseline_mean: Some(verdict.baseline_mean),
                 baseline_std: Some(verdict.baseline_std),
                 baseline_samples: Some(verdict.baseline_samples),
+                breach_in_seconds: None,
             };
             let timing = Timing {
                 for_seconds: config.settings.anomaly_for_seconds,
@@ -685,12 +691,23 @@ fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
 /// Alert ids and the bounded list of resolved alerts.
 #[derive(Debug)]
 struct AlertBook {
+    /// Trends of the rules' metrics on modules near a threshold, by (module, rule).
+    trends: HashMap<(usize, u16), Trend, FixedState>,
+    predict: Option<PredictSettings>,
     flaps: FlapBook,
     flap: FlapSettings,
     next_id: u64,
     resolved: VecDeque<Alert>,
     max_resolved: usize,
     dropped: u64,
+}
+
+/// Validated prediction settings.
+#[derive(Debug, Clone, Copy)]
+struct PredictSettings {
+    horizon_seconds: f64,
+    /// Values a trend needs before it forecasts; it keeps twice as many.
+    min_points: usize,
 }
 
 /// What is being judged: which slot of which module, on which metric, by what.
@@ -705,6 +722,73 @@ struct Judged<'a> {
 impl AlertBook {
     /// Steps the alert in the judged slot of `module`, keeping it while active and
     /// archiving it once resolved.
+    /// Follows a rule's metric near its threshold and raises (or withdraws) the
+    /// rule's info-level prediction when its trend will (or no longer will) cross
+    /// the threshold within the horizon.
+    fn predict(
+        &mut self,
+        module: &mut ModuleMetrics,
+        (module_index, rule_index): (usize, u16),
+        rule: &Rule,
+        (condition, value, samples): (Condition, f64, u64),
+        now: f64,
+        events: &mut Vec<AlertEvent>,
+    ) {
+        let Some(settings) = self.predict else {
+            return;
+        };
+        let id = (module_index, rule_index);
+        let forecast = if samples > 0
+            && condition != Condition::Breach
+            && predict::follows(value, rule.threshold, rule.comparison)
+        {
+            let trend = self
+                .trends
+                .entry(id)
+                .or_insert_with(|| Trend::new(2 * settings.min_points));
+            trend.push(now, value);
+            trend.forecast(
+                rule.threshold,
+                rule.comparison,
+                settings.horizon_seconds,
+                settings.min_points,
+            )
+        } else {
+            self.trends.remove(&id);
+            None
+        };
+        let key = RuleKey::Prediction(rule_index);
+        if forecast.is_none() && !module.alerts.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        let evidence = Evidence {
+            breach_in_seconds: forecast.map(|f| f.breach_in_seconds),
+            ..Evidence::of_rule(rule, value, samples, module.stats.covered_seconds)
+        };
+        let judged = Judged {
+            module_index,
+            key,
+            metric: &rule.metric,
+            source: AlertSource::Prediction {
+                rule: rule.name.clone(),
+            },
+        };
+        let observation = Observation {
+            condition: if forecast.is_some() {
+                Condition::Breach
+            } else {
+                Condition::Clear
+            },
+            level: AlertLevel::Info,
+            evidence,
+            timing: Timing {
+                for_seconds: 0.0,
+                clear_for_seconds: 0.0,
+            },
+        };
+        self.settle(module, judged, observation, now, events);
+    }
+
     fn settle(
         &mut self,
         module: &mut ModuleMetrics,

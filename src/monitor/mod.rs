@@ -15,6 +15,7 @@ mod engine;
 mod flap;
 pub mod metrics;
 mod module;
+pub mod predict;
 pub mod simulate;
 pub mod sketch;
 pub mod snapshot;

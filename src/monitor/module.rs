@@ -28,6 +28,8 @@ impl ModuleId {
 pub(crate) enum RuleKey {
     Threshold(u16),
     Anomaly(u16),
+    /// A threshold rule's predictive alert.
+    Prediction(u16),
 }
 
 /// The spec's `ModuleMetrics`: everything the monitor keeps about one module.
