@@ -66,7 +66,8 @@ fn a_ramp_is_predicted_before_its_rule_fires_and_withdrawn_when_it_does() {
         .find(|e| !is_prediction(e) && e.transition == Transition::Firing)
         .expect("the rule fired");
     let lead_seconds = fired.at - predicted.at;
-    assert!(lead_seconds > 60.0, "lead {lead_seconds} s");
+    // 185 s: p95 reaches 0.25 s near tick 55 and the trend then waits 60 ticks.
+    assert!(lead_seconds >= 120.0, "lead {lead_seconds} s");
     assert_eq!(predicted.alert.level, AlertLevel::Info);
     let message = predicted.alert.message();
     assert!(message.contains("will cross > 0.500 in about"), "{message}");

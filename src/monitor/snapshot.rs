@@ -262,7 +262,7 @@ pub struct AlertSnapshot {
     pub message: String,
     /// Extra: alert id, stable over its life.
     pub id: u64,
-    /// Extra: pending, firing, resolved or cancelled.
+    /// Extra: pending, firing, resolved, cancelled or flapping.
     pub state: AlertState,
     /// Extra: the rule or detector that raised it.
     pub source: AlertSource,
