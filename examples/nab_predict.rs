@@ -4,9 +4,10 @@
 //! before each crossing it was predicted and how many predictions no crossing
 //! followed within the horizon.
 //!
-//! `cargo run --release --example nab_predict [-- --nab DIR] [MIN_ROWS HORIZON_ROWS]`:
-//! a trend needs MIN_ROWS values (default 12, an hour of NAB's 5-minute rows) and keeps
-//! twice as many; HORIZON_ROWS (default 12) is the horizon in rows.
+//! `cargo run --release --example nab_predict [-- --nab DIR] [MIN_ROWS HORIZON_ROWS
+//! HOLD_ROWS]`: a trend needs MIN_ROWS values (default 12, an hour of NAB's 5-minute
+//! rows) and keeps twice as many; HORIZON_ROWS (default 12) is the horizon in rows; a
+//! prediction is raised once the forecast has crossed for HOLD_ROWS rows (default 1).
 
 use std::path::Path;
 
@@ -44,15 +45,16 @@ fn run() -> Result<(), String> {
     }
     let min_rows = numbers.first().copied().unwrap_or(12).max(4);
     let horizon_rows = numbers.get(1).copied().unwrap_or(12).max(1);
+    let hold_rows = numbers.get(2).copied().unwrap_or(1).max(1);
     let corpus = nab::corpus::load(&nab_dir).map_err(|e| e.to_string())?;
-    println!("min history {min_rows} rows, horizon {horizon_rows} rows");
+    println!("min history {min_rows} rows, horizon {horizon_rows} rows, held {hold_rows}");
     println!(
         "{:<60} {:>9} {:>9} {:>14} {:>11} {:>6}",
         "series", "crossings", "predicted", "median lead s", "predictions", "false"
     );
     let mut total = Outcome::default();
     for series in &corpus.series {
-        let outcome = evaluate(series, min_rows, horizon_rows);
+        let outcome = evaluate(series, min_rows, horizon_rows, hold_rows);
         if outcome.crossings > 0 || outcome.predictions > 0 {
             println!(
                 "{:<60} {:>9} {:>9} {:>14.0} {:>11} {:>6}",
@@ -82,7 +84,7 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize) -> Outcome {
+fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize, hold_rows: usize) -> Outcome {
     let probation = series.probation_rows().max(2).min(series.values.len());
     let learnt = &series.values[..probation];
     let high = learnt.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -100,6 +102,8 @@ fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize) -> Outcome {
     // Start of the prediction episode now active, if any.
     let mut predicted_since: Option<f64> = None;
     let mut above = false;
+    // Consecutive rows the forecast has crossed.
+    let mut held = 0;
     for row in probation..series.values.len() {
         let (now, value) = (times[row], series.values[row]);
         let breach = value > threshold;
@@ -118,7 +122,8 @@ fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize) -> Outcome {
             trend = Trend::new(2 * min_rows);
             None
         };
-        match (forecast.is_some(), predicted_since) {
+        held = if forecast.is_some() { held + 1 } else { 0 };
+        match (held >= hold_rows, predicted_since) {
             (true, None) => {
                 outcome.predictions += 1;
                 predicted_since = Some(now);
