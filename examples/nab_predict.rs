@@ -8,11 +8,13 @@
 //! HOLD_ROWS]`: a trend needs MIN_ROWS values (default 12, an hour of NAB's 5-minute
 //! rows) and keeps twice as many; HORIZON_ROWS (default 12) is the horizon in rows; a
 //! prediction is raised once the forecast has crossed for HOLD_ROWS rows (default 1).
+//! `--seasonal` forecasts around the daily profile a `seasonal` detector learns.
 
 use std::path::Path;
 
-use redline::monitor::Comparison;
+use redline::monitor::detectors::{Seasonal, SeasonalSettings};
 use redline::monitor::predict::{self, Trend};
+use redline::monitor::{Comparison, Detector};
 use redline::nab::{self, corpus::Series};
 
 fn main() {
@@ -35,9 +37,12 @@ struct Outcome {
 fn run() -> Result<(), String> {
     let mut nab_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/nab");
     let mut numbers = Vec::new();
+    let mut seasonal = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--nab" {
+        if arg == "--seasonal" {
+            seasonal = true;
+        } else if arg == "--nab" {
             nab_dir = args.next().ok_or("--nab needs a directory")?.into();
         } else {
             numbers.push(arg.parse::<usize>().map_err(|e| format!("{arg}: {e}"))?);
@@ -47,14 +52,19 @@ fn run() -> Result<(), String> {
     let horizon_rows = numbers.get(1).copied().unwrap_or(12).max(1);
     let hold_rows = numbers.get(2).copied().unwrap_or(1).max(1);
     let corpus = nab::corpus::load(&nab_dir).map_err(|e| e.to_string())?;
-    println!("min history {min_rows} rows, horizon {horizon_rows} rows, held {hold_rows}");
+    let season = if seasonal {
+        ", around a learnt daily profile"
+    } else {
+        ""
+    };
+    println!("min history {min_rows} rows, horizon {horizon_rows} rows, held {hold_rows}{season}");
     println!(
         "{:<60} {:>9} {:>9} {:>14} {:>11} {:>6}",
         "series", "crossings", "predicted", "median lead s", "predictions", "false"
     );
     let mut total = Outcome::default();
     for series in &corpus.series {
-        let outcome = evaluate(series, min_rows, horizon_rows, hold_rows);
+        let outcome = evaluate(series, (min_rows, horizon_rows, hold_rows), seasonal);
         if outcome.crossings > 0 || outcome.predictions > 0 {
             println!(
                 "{:<60} {:>9} {:>9} {:>14.0} {:>11} {:>6}",
@@ -84,7 +94,11 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize, hold_rows: usize) -> Outcome {
+fn evaluate(
+    series: &Series,
+    (min_rows, horizon_rows, hold_rows): (usize, usize, usize),
+    seasonal: bool,
+) -> Outcome {
     let probation = series.probation_rows().max(2).min(series.values.len());
     let learnt = &series.values[..probation];
     let high = learnt.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -99,6 +113,13 @@ fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize, hold_rows: us
     let horizon_seconds = horizon_rows as f64 * step;
     let mut outcome = Outcome::default();
     let mut trend = Trend::new(2 * min_rows);
+    // The seasonal detector learns every row, as the monitor's would.
+    let mut season = seasonal.then(|| Seasonal::new(SeasonalSettings::default()));
+    if let Some(season) = &mut season {
+        for (now, value) in times.iter().zip(&series.values).take(probation) {
+            season.observe_at(*now, *value);
+        }
+    }
     // Start of the prediction episode now active, if any.
     let mut predicted_since: Option<f64> = None;
     let mut above = false;
@@ -115,14 +136,29 @@ fn evaluate(series: &Series, min_rows: usize, horizon_rows: usize, hold_rows: us
             }
         }
         above = breach;
+        let expected = season.as_ref().and_then(|s| s.expected_at(now));
         let forecast = if !breach && predict::follows(value, threshold, Comparison::Above) {
-            trend.push(now, value);
-            trend.forecast(threshold, Comparison::Above, horizon_seconds, min_rows)
+            trend.use_residuals(expected.is_some());
+            match (&season, expected) {
+                (Some(season), Some(level)) => {
+                    trend.push(now, value - level);
+                    let profile = |t| season.expected_at(t);
+                    let above = Comparison::Above;
+                    trend.forecast_seasonal(threshold, above, horizon_seconds, min_rows, profile)
+                }
+                _ => {
+                    trend.push(now, value);
+                    trend.forecast(threshold, Comparison::Above, horizon_seconds, min_rows)
+                }
+            }
         } else {
             trend = Trend::new(2 * min_rows);
             None
         };
         held = if forecast.is_some() { held + 1 } else { 0 };
+        if let Some(season) = &mut season {
+            season.observe_at(now, value);
+        }
         match (held >= hold_rows, predicted_since) {
             (true, None) => {
                 outcome.predictions += 1;

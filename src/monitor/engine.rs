@@ -451,8 +451,11 @@ impl PerformanceMonitor {
             };
             if self.alerts.predict.is_some() {
                 let judged = (condition, value, samples);
+                let detect_metrics = &config.detect_metrics;
+                let id = (index, rule_index);
+                let rule_and_seasons = (rule, detect_metrics.as_slice());
                 self.alerts
-                    .predict(module, (index, rule_index), rule, judged, now, events);
+                    .predict(module, id, rule_and_seasons, judged, now, events);
             }
             let has_alert = module.alerts.iter().any(|(k, _)| *k == key);
             if condition != Condition::Breach && !has_alert {
@@ -729,7 +732,7 @@ impl AlertBook {
         &mut self,
         module: &mut ModuleMetrics,
         (module_index, rule_index): (usize, u16),
-        rule: &Rule,
+        (rule, detect_metrics): (&Rule, &[MetricName]),
         (condition, value, samples): (Condition, f64, u64),
         now: f64,
         events: &mut Vec<AlertEvent>,
@@ -746,13 +749,35 @@ impl AlertBook {
                 .trends
                 .entry(id)
                 .or_insert_with(|| Trend::new(2 * settings.min_points));
-            trend.push(now, value);
-            trend.forecast(
-                rule.threshold,
-                rule.comparison,
-                settings.horizon_seconds,
-                settings.min_points,
-            )
+            // The metric's detector's learnt season, where it learns one.
+            let season = detect_metrics
+                .iter()
+                .position(|m| *m == rule.metric)
+                .and_then(|slot| module.detectors.get(slot))
+                .and_then(|d| d.as_deref())
+                .filter(|d| d.expected_at(now).is_some());
+            trend.use_residuals(season.is_some());
+            match season {
+                Some(detector) => {
+                    trend.push(now, value - detector.expected_at(now).unwrap_or(0.0));
+                    trend.forecast_seasonal(
+                        rule.threshold,
+                        rule.comparison,
+                        settings.horizon_seconds,
+                        settings.min_points,
+                        |t| detector.expected_at(t),
+                    )
+                }
+                None => {
+                    trend.push(now, value);
+                    trend.forecast(
+                        rule.threshold,
+                        rule.comparison,
+                        settings.horizon_seconds,
+                        settings.min_points,
+                    )
+                }
+            }
         } else {
             self.trends.remove(&id);
             None

@@ -4,7 +4,12 @@
 //! history later (a Theil–Sen estimate on those pairs), through the median of the
 //! values; outliers move neither. A breach is forecast only when at least
 //! `MIN_AGREEMENT` of those slopes point towards the threshold, so noise around a
-//! flat level predicts nothing.
+//! flat level predicts nothing. Where a seasonal profile has been learnt, the trend
+//! is of what is left after it, and the forecast adds the profile back, so a daily
+//! rise is not mistaken for a trend.
+
+/// Steps at which a seasonal forecast is checked across the horizon.
+const SEASONAL_STEPS: usize = 64;
 
 use std::collections::VecDeque;
 
@@ -24,6 +29,8 @@ pub struct Trend {
     /// (seconds since `origin`, value), oldest first.
     points: VecDeque<(f32, f32)>,
     origin: f64,
+    /// Whether the points are residuals from a seasonal profile.
+    residuals: bool,
 }
 
 /// A forecast crossing.
@@ -44,6 +51,7 @@ impl Trend {
             capacity: capacity.max(4),
             points: VecDeque::new(),
             origin: 0.0,
+            residuals: false,
         }
     }
 
@@ -55,6 +63,15 @@ impl Trend {
     /// Whether no value is held.
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
+    }
+
+    /// Says whether the values pushed from now on are residuals from a seasonal
+    /// profile; a change starts the history afresh, as the two do not mix.
+    pub fn use_residuals(&mut self, residuals: bool) {
+        if residuals != self.residuals {
+            self.points.clear();
+            self.residuals = residuals;
+        }
     }
 
     /// Adds the value at `now` (Unix seconds), forgetting the oldest past capacity.
@@ -73,15 +90,44 @@ impl Trend {
             .push_back(((now - self.origin) as f32, value as f32));
     }
 
-    /// When the trend crosses `threshold` on the bad side, if it does within
-    /// `horizon_seconds` and the history holds at least `min_points` values.
-    pub fn forecast(
+    /// `forecast` around a seasonal `profile` (the learnt level at a time): the values
+    /// pushed must be residuals (value minus the profile at their time), and the
+    /// forecast at `latest + Δ` is the residual trend plus the profile there.
+    pub fn forecast_seasonal(
         &self,
         threshold: f64,
         comparison: Comparison,
         horizon_seconds: f64,
         min_points: usize,
+        profile: impl Fn(f64) -> Option<f64>,
     ) -> Option<Forecast> {
+        let (slope, level) = self.fit(comparison, min_points)?;
+        // No agreed trend: the season alone.
+        let slope = slope.unwrap_or(0.0);
+        let (latest, _) = *self.points.back()?;
+        let latest = self.origin + f64::from(latest);
+        let sign = match comparison {
+            Comparison::Above => 1.0,
+            Comparison::Below => -1.0,
+        };
+        let now_value = level + profile(latest)?;
+        if (threshold - now_value) * sign <= 0.0 {
+            return None;
+        }
+        (1..=SEASONAL_STEPS).find_map(|step| {
+            let ahead = horizon_seconds * step as f64 / SEASONAL_STEPS as f64;
+            let expected = level + slope * ahead + profile(latest + ahead)?;
+            ((expected - threshold) * sign > 0.0).then_some(Forecast {
+                breach_in_seconds: ahead,
+                slope_per_second: slope,
+                level: now_value,
+            })
+        })
+    }
+
+    /// The slope (when enough pair slopes agree on a side) and the level at the latest
+    /// time, given at least `min_points` values.
+    fn fit(&self, comparison: Comparison, min_points: usize) -> Option<(Option<f64>, f64)> {
         let n = self.points.len();
         if n < min_points.max(4) {
             return None;
@@ -95,25 +141,37 @@ impl Trend {
                 (dt > 0.0).then(|| f64::from(v1 - v0) / dt)
             })
             .collect();
-        if slopes.is_empty() {
-            return None;
-        }
         let sign = match comparison {
             Comparison::Above => 1.0,
             Comparison::Below => -1.0,
         };
         let towards = slopes.iter().filter(|s| **s * sign > 0.0).count();
-        if (towards as f64) < MIN_AGREEMENT * slopes.len() as f64 {
-            return None;
-        }
-        let slope = median(&mut slopes)?;
+        let agreed = !slopes.is_empty() && towards as f64 >= MIN_AGREEMENT * slopes.len() as f64;
+        let slope = median(&mut slopes).filter(|_| agreed);
         let (latest, _) = *self.points.back()?;
         let mut levels: Vec<f64> = self
             .points
             .iter()
-            .map(|(t, v)| f64::from(*v) + slope * f64::from(latest - t))
+            .map(|(t, v)| f64::from(*v) + slope.unwrap_or(0.0) * f64::from(latest - t))
             .collect();
-        let level = median(&mut levels)?;
+        Some((slope, median(&mut levels)?))
+    }
+
+    /// When the trend crosses `threshold` on the bad side, if it does within
+    /// `horizon_seconds` and the history holds at least `min_points` values.
+    pub fn forecast(
+        &self,
+        threshold: f64,
+        comparison: Comparison,
+        horizon_seconds: f64,
+        min_points: usize,
+    ) -> Option<Forecast> {
+        let (slope, level) = self.fit(comparison, min_points)?;
+        let slope = slope?;
+        let sign = match comparison {
+            Comparison::Above => 1.0,
+            Comparison::Below => -1.0,
+        };
         if (threshold - level) * sign <= 0.0 {
             // Already past it: that is the rule's own alert, not a prediction.
             return None;
@@ -191,6 +249,44 @@ mod tests {
         assert_eq!(noisy.forecast(0.5, Comparison::Above, 3600.0, 30), None);
         let short = trend_of((0..20).map(|i| 0.3 + 0.01 * f64::from(i)));
         assert_eq!(short.forecast(0.5, Comparison::Above, 3600.0, 30), None);
+    }
+
+    fn daily(t: f64) -> f64 {
+        0.3 + 0.1 * (std::f64::consts::TAU * t / 86_400.0).sin()
+    }
+
+    #[test]
+    fn a_daily_rise_is_no_trend_once_the_season_is_known() {
+        // The rising edge of a daily cycle peaking at 0.4, below a 0.42 threshold.
+        let times: Vec<f64> = (0..60).map(|i| 60.0 * f64::from(i)).collect();
+        let mut plain = Trend::new(60);
+        let mut seasonal = Trend::new(60);
+        seasonal.use_residuals(true);
+        for t in &times {
+            plain.push(*t, daily(*t));
+            seasonal.push(*t, daily(*t) - daily(*t));
+        }
+        let horizon = 6.0 * 3600.0;
+        assert!(
+            plain
+                .forecast(0.42, Comparison::Above, horizon, 30)
+                .is_some(),
+            "the plain trend mistakes the rise for a trend"
+        );
+        let season = |t: f64| Some(daily(t));
+        assert_eq!(
+            seasonal.forecast_seasonal(0.42, Comparison::Above, horizon, 30, season),
+            None
+        );
+        // A threshold under the daily peak is crossed as the season rises to it.
+        let forecast = seasonal
+            .forecast_seasonal(0.38, Comparison::Above, horizon, 30, season)
+            .expect("the season crosses 0.38");
+        let crossing = 3540.0 + forecast.breach_in_seconds;
+        assert!(
+            daily(crossing) > 0.38 && daily(crossing - 400.0) <= 0.38,
+            "{forecast:?}"
+        );
     }
 
     #[test]
