@@ -779,7 +779,10 @@ impl AlertBook {
                 }
             }
         } else {
-            self.trends.remove(&id);
+            // Most modules are far from every threshold: skip the lookup when none is near.
+            if !self.trends.is_empty() {
+                self.trends.remove(&id);
+            }
             None
         };
         let key = RuleKey::Prediction(rule_index);
