@@ -444,8 +444,8 @@ fn an_oscillating_value_is_held_as_flapping_and_notifies_twice() {
     series.extend([20; 30]);
     let events = run_error_rate_with(raw_error_rule(), &series, 4, 10.0);
     let kinds = transitions(&events);
-    // Changes of state: pending and firing (one tick), resolved, twice; the fifth
-    // change (pending and firing again) is folded into one `flapping` event.
+    // Changes that notify: firing (with its pending, one tick), resolved, twice; the
+    // fifth (pending and firing again) is folded into one `flapping` event.
     assert_eq!(count(&events, Transition::Flapping), 1, "{kinds:?}");
     assert_eq!(events.len(), 8, "six, into flapping, out of it: {kinds:?}");
     let flapping = events

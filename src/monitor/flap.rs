@@ -1,6 +1,6 @@
-//! Flap control: an alert slot (one rule or detector on one module) that changes state
-//! (an evaluation with a pending, firing, resolved or cancelled transition) more than
-//! `flap_max_transitions` times within `flap_window_seconds` is held as one
+//! Flap control: an alert slot (one rule or detector on one module) that fires or
+//! resolves more than `flap_max_transitions` times within `flap_window_seconds` is
+//! held as one
 //! `flapping` alert until its lifecycle underneath has made no transition for
 //! `flap_settle_seconds`. A value oscillating around a threshold then notifies twice
 //! (into `flapping`, and out of it as `firing` or `resolved`), not at every crossing.
@@ -59,11 +59,11 @@ impl FlapBook {
         }
         let before = events.len();
         run(slot, events);
-        // One evaluation is one change of state (pending and firing at once count
-        // once); a firing alert's level changes are not changes of state.
+        // Only what notifies counts: firing and resolving. A pending alert cancelled
+        // again and again never fired, and must not become an active flapping one.
         let changed = events[before..]
             .iter()
-            .any(|e| e.transition != Transition::LevelChanged);
+            .any(|e| matches!(e.transition, Transition::Firing | Transition::Resolved));
         if !changed {
             return;
         }
