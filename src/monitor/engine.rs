@@ -757,27 +757,24 @@ impl AlertBook {
                 .and_then(|d| d.as_deref())
                 .filter(|d| d.expected_at(now).is_some());
             trend.use_residuals(season.is_some());
-            match season {
-                Some(detector) => {
-                    trend.push(now, value - detector.expected_at(now).unwrap_or(0.0));
-                    trend.forecast_seasonal(
-                        rule.threshold,
-                        rule.comparison,
-                        settings.horizon_seconds,
-                        settings.min_points,
+            let expected = season.and_then(|d| d.expected_at(now)).unwrap_or(0.0);
+            trend.push(now, value - expected);
+            if trend.forecast_due() {
+                let (threshold, comparison) = (rule.threshold, rule.comparison);
+                let (horizon, min_points) = (settings.horizon_seconds, settings.min_points);
+                let forecast = match season {
+                    Some(detector) => trend.forecast_seasonal(
+                        threshold,
+                        comparison,
+                        horizon,
+                        min_points,
                         |t| detector.expected_at(t),
-                    )
-                }
-                None => {
-                    trend.push(now, value);
-                    trend.forecast(
-                        rule.threshold,
-                        rule.comparison,
-                        settings.horizon_seconds,
-                        settings.min_points,
-                    )
-                }
+                    ),
+                    None => trend.forecast(threshold, comparison, horizon, min_points),
+                };
+                trend.keep_forecast(now, forecast);
             }
+            trend.kept_forecast(now)
         } else {
             // Most modules are far from every threshold: skip the lookup when none is near.
             if !self.trends.is_empty() {

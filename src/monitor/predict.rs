@@ -8,6 +8,11 @@
 //! is of what is left after it, and the forecast adds the profile back, so a daily
 //! rise is not mistaken for a trend.
 
+/// Values pushed between two forecasts; in between, the last one stands (its time to
+/// the crossing counting down), since a forecast over minutes need not be redone
+/// every second and a module near a threshold would otherwise pay for one each tick.
+pub const FORECAST_EVERY: u32 = 5;
+
 /// Steps at which a seasonal forecast is checked across the horizon.
 const SEASONAL_STEPS: usize = 64;
 
@@ -31,6 +36,9 @@ pub struct Trend {
     origin: f64,
     /// Whether the points are residuals from a seasonal profile.
     residuals: bool,
+    /// The last forecast, when it was made, and values pushed since.
+    last: Option<(Option<Forecast>, f64)>,
+    pushed_since_forecast: u32,
 }
 
 /// A forecast crossing.
@@ -52,6 +60,8 @@ impl Trend {
             points: VecDeque::new(),
             origin: 0.0,
             residuals: false,
+            last: None,
+            pushed_since_forecast: 0,
         }
     }
 
@@ -71,6 +81,7 @@ impl Trend {
         if residuals != self.residuals {
             self.points.clear();
             self.residuals = residuals;
+            self.last = None;
         }
     }
 
@@ -88,6 +99,26 @@ impl Trend {
         }
         self.points
             .push_back(((now - self.origin) as f32, value as f32));
+        self.pushed_since_forecast = self.pushed_since_forecast.saturating_add(1);
+    }
+
+    /// Whether a new forecast is due: none yet, or `FORECAST_EVERY` values since.
+    pub fn forecast_due(&self) -> bool {
+        self.last.is_none() || self.pushed_since_forecast >= FORECAST_EVERY
+    }
+
+    /// Keeps `forecast`, made at `now`, until the next is due.
+    pub fn keep_forecast(&mut self, now: f64, forecast: Option<Forecast>) {
+        self.last = Some((forecast, now));
+        self.pushed_since_forecast = 0;
+    }
+
+    /// The kept forecast as of `now`: its time to the crossing less the time since.
+    pub fn kept_forecast(&self, now: f64) -> Option<Forecast> {
+        let (forecast, made_at) = self.last?;
+        let mut forecast = forecast?;
+        forecast.breach_in_seconds = (forecast.breach_in_seconds - (now - made_at)).max(0.0);
+        Some(forecast)
     }
 
     /// `forecast` around a seasonal `profile` (the learnt level at a time): the values
