@@ -763,13 +763,11 @@ impl AlertBook {
                 let (threshold, comparison) = (rule.threshold, rule.comparison);
                 let (horizon, min_points) = (settings.horizon_seconds, settings.min_points);
                 let forecast = match season {
-                    Some(detector) => trend.forecast_seasonal(
-                        threshold,
-                        comparison,
-                        horizon,
-                        min_points,
-                        |t| detector.expected_at(t),
-                    ),
+                    Some(detector) => {
+                        trend.forecast_seasonal(threshold, comparison, horizon, min_points, |t| {
+                            detector.expected_at(t)
+                        })
+                    }
                     None => trend.forecast(threshold, comparison, horizon, min_points),
                 };
                 trend.keep_forecast(now, forecast);
