@@ -200,7 +200,7 @@ impl WebhookQueue {
                     self.enqueue(body, now);
                 }
                 WebhookKind::Alertmanager => match event.transition {
-                    Transition::Firing | Transition::LevelChanged => {
+                    Transition::Firing | Transition::LevelChanged | Transition::Flapping => {
                         self.firing
                             .insert(event.alert.id, (event.alert.clone(), now));
                         let body =
@@ -304,6 +304,7 @@ pub fn alertmanager_alert(alert: &Alert, ended_at: Option<f64>, dashboard_url: &
     let rule = match &alert.source {
         AlertSource::Threshold { rule } => rule.clone(),
         AlertSource::Anomaly { detector } => format!("anomaly ({detector})"),
+        AlertSource::Prediction { rule } => format!("prediction ({rule})"),
     };
     let mut value = json!({
         "labels": {

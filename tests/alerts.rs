@@ -304,7 +304,25 @@ fn hovering_error_rate() -> Vec<u32> {
 }
 
 fn run_error_rate(rule: RuleSpec, permille: &[u32]) -> Vec<AlertEvent> {
-    let mut monitor = monitor(vec![rule], 1.0);
+    // Flap control off: these tests are about the lifecycle underneath it.
+    run_error_rate_with(rule, permille, 0, 1.0)
+}
+
+/// `run_error_rate` with flap control (`flap_max_transitions`, `flap_settle_seconds`).
+fn run_error_rate_with(
+    rule: RuleSpec,
+    permille: &[u32],
+    flap_max_transitions: usize,
+    flap_settle_seconds: f64,
+) -> Vec<AlertEvent> {
+    let mut monitor = monitor_with(MonitorSettings {
+        rules: vec![rule],
+        window_seconds: 1.0,
+        detector: DetectorSpec::None,
+        flap_max_transitions,
+        flap_settle_seconds,
+        ..MonitorSettings::default()
+    });
     let mut events = Vec::new();
     for (k, errors) in permille.iter().enumerate() {
         events.extend(feed(&mut monitor, "api", k as u32, 1000, *errors));
@@ -408,4 +426,87 @@ fn a_p95_wobbling_around_half_a_second_does_not_flap() {
         .map(|e| e.at)
         .collect();
     assert_eq!(resolved, vec![closes(40) + 5.0]);
+}
+
+/// A rule with neither hysteresis nor clear time: every crossing is a transition.
+fn raw_error_rule() -> RuleSpec {
+    RuleSpec {
+        hysteresis: 0.0,
+        clear_for_seconds: 0.0,
+        ..RuleSpec::spec_defaults()[4].clone()
+    }
+}
+
+#[test]
+fn an_oscillating_value_is_held_as_flapping_and_notifies_twice() {
+    // 40 ticks alternating around 5 %, then 30 clearly below.
+    let mut series: Vec<u32> = (0..40).map(|i| if i % 2 == 0 { 52 } else { 48 }).collect();
+    series.extend([20; 30]);
+    let events = run_error_rate_with(raw_error_rule(), &series, 4, 10.0);
+    let kinds = transitions(&events);
+    // Changes that notify: firing (with its pending, one tick), resolved, twice; the
+    // fifth (pending and firing again) is folded into one `flapping` event.
+    assert_eq!(count(&events, Transition::Flapping), 1, "{kinds:?}");
+    assert_eq!(events.len(), 8, "six, into flapping, out of it: {kinds:?}");
+    let flapping = events
+        .iter()
+        .position(|e| e.transition == Transition::Flapping)
+        .expect("flapping");
+    assert_eq!(flapping, 6, "{kinds:?}");
+    let out = &events[7];
+    assert_eq!(out.transition, Transition::Resolved, "{kinds:?}");
+    assert_eq!(
+        out.alert.id, events[flapping].alert.id,
+        "one alert throughout"
+    );
+    let first_clear = series.iter().position(|e| *e == 20).expect("clear") as u32;
+    // The last change underneath is the resolve at the last 4.8 % tick.
+    assert_eq!(
+        out.at,
+        closes(first_clear - 1) + 10.0,
+        "settles 10 s after the last change"
+    );
+}
+
+#[test]
+fn a_flapping_alert_shows_in_the_snapshot_and_counts_as_active() {
+    let mut monitor = monitor_with(MonitorSettings {
+        rules: vec![raw_error_rule()],
+        window_seconds: 1.0,
+        detector: DetectorSpec::None,
+        ..MonitorSettings::default()
+    });
+    for k in 0..12 {
+        feed(
+            &mut monitor,
+            "api",
+            k,
+            1000,
+            if k % 2 == 0 { 52 } else { 48 },
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&monitor.dashboard_json(closes(11))).expect("json");
+    assert_eq!(json["alerts"][0]["state"], "flapping", "{json}");
+    assert_eq!(json["summary"]["active_alerts"], 1);
+    assert_eq!(json["summary"]["warning_alerts"], 1);
+    assert_eq!(json["summary"]["flapping_alerts"], 1);
+    let alert = monitor.active_alerts().next().expect("held");
+    assert_eq!(alert.state, AlertState::Flapping);
+}
+
+#[test]
+fn a_flapping_alert_that_settles_breaching_fires_again() {
+    let mut series: Vec<u32> = (0..20).map(|i| if i % 2 == 0 { 52 } else { 48 }).collect();
+    series.extend([90; 30]);
+    let events = run_error_rate_with(raw_error_rule(), &series, 4, 10.0);
+    let last = events.last().expect("events");
+    assert_eq!(
+        last.transition,
+        Transition::Firing,
+        "{:?}",
+        transitions(&events)
+    );
+    assert_eq!(last.alert.state, AlertState::Firing);
+    assert_eq!(count(&events, Transition::Flapping), 1);
 }

@@ -60,3 +60,14 @@ fn context_detector_scores_over_60_on_nab_standard() {
         "default detector scores {standard} on NAB standard"
     );
 }
+
+#[test]
+fn the_monitors_default_detector_scores_at_least_60_on_nab_standard() {
+    let corpus = corpus();
+    let spec = DetectorSpec::default();
+    assert_eq!(spec.kind(), "hybrid");
+    let build = || -> Box<dyn Detector> { spec.build().expect("the default is a detector") };
+    let scores = nab::run_corpus(&corpus, &build);
+    let standard = nab::score_corpus(&corpus, &scores)[0].normalized;
+    assert!(standard >= 60.0, "hybrid scores {standard} on NAB standard");
+}

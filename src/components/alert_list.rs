@@ -43,8 +43,11 @@ impl AlertFilter {
             || alert.metric.to_ascii_lowercase().contains(&text)
             || alert.message.to_ascii_lowercase().contains(&text);
         let level_ok = self.min_level.is_none_or(|min| alert.level >= min);
-        let state_ok =
-            !self.active_only || matches!(alert.state, AlertState::Pending | AlertState::Firing);
+        let state_ok = !self.active_only
+            || matches!(
+                alert.state,
+                AlertState::Pending | AlertState::Firing | AlertState::Flapping
+            );
         let module_ok = self.module.as_ref().is_none_or(|m| *m == alert.module);
         text_ok && level_ok && state_ok && module_ok
     }
@@ -65,6 +68,12 @@ pub fn evidence_text(alert: &AlertSnapshot) -> String {
             unit(alert.evidence.baseline_mean.unwrap_or_default()),
             unit(alert.evidence.baseline_std.unwrap_or_default())
         ),
+        None if alert.evidence.breach_in_seconds.is_some() => format!(
+            "{value}, trending to cross {} {} in about {:.0} min",
+            alert.evidence.comparison.symbol(),
+            unit(alert.threshold),
+            (alert.evidence.breach_in_seconds.unwrap_or_default() / 60.0).ceil()
+        ),
         None => {
             let breaching = match alert.evidence.comparison {
                 crate::monitor::Comparison::Above => alert.value > alert.threshold,
@@ -72,7 +81,9 @@ pub fn evidence_text(alert: &AlertSnapshot) -> String {
             };
             // A firing alert whose value is back inside the threshold is in its
             // hysteresis band or clear time: say so rather than look contradictory.
-            let holding = if alert.state == AlertState::Firing && !breaching {
+            let holding = if alert.state == AlertState::Flapping {
+                "; flapping: crossing back and forth, held as one alert until it settles"
+            } else if alert.state == AlertState::Firing && !breaching {
                 "; back within the threshold, resolving once clear"
             } else {
                 ""
@@ -92,6 +103,7 @@ fn state_name(state: AlertState) -> &'static str {
         AlertState::Firing => "firing",
         AlertState::Resolved => "resolved",
         AlertState::Cancelled => "cancelled",
+        AlertState::Flapping => "flapping",
     }
 }
 
@@ -220,6 +232,7 @@ impl AlertRow {
             source: match &alert.source {
                 crate::monitor::alert::AlertSource::Threshold { .. } => "threshold",
                 crate::monitor::alert::AlertSource::Anomaly { .. } => "anomaly",
+                crate::monitor::alert::AlertSource::Prediction { .. } => "prediction",
             },
             started: alert.timestamp,
         }
@@ -307,6 +320,15 @@ mod tests {
             .cloned()
             .expect("a 10 % error rate fires the 5 % warning");
         assert_eq!(evidence_text(&alert), "10 % (threshold > 5.0 %)");
+        let mut flapping = alert.clone();
+        flapping.state = AlertState::Flapping;
+        assert_eq!(state_name(flapping.state), "flapping");
+        assert!(
+            evidence_text(&flapping).contains("flapping"),
+            "{}",
+            evidence_text(&flapping)
+        );
+        assert!(AlertFilter::default().accepts(&flapping));
         alert.value = 0.048;
         assert!(
             evidence_text(&alert).contains("back within the threshold"),

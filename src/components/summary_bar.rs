@@ -80,6 +80,10 @@ pub fn SummaryBar() -> impl IntoView {
                 <span class="stat-value">{move || snapshot.with(|s| s.summary.pending_alerts)}</span>
                 <span class="stat-label">"pending"</span>
             </div>
+            <div class="stat" data-testid="summary-flapping" title="also counted at their level">
+                <span class="stat-value">{move || snapshot.with(|s| s.summary.flapping_alerts)}</span>
+                <span class="stat-label">"flapping"</span>
+            </div>
             <div class="stat" data-testid="summary-rps">
                 <span class="stat-value">{move || format::rate(total_rps())}</span>
                 <span class="stat-label">"total"</span>

@@ -287,6 +287,9 @@ pub enum AlertState {
     Resolved,
     /// The alert was pending and its condition cleared before it fired.
     Cancelled,
+    /// The alert changed state too often (`flap_max_transitions` within
+    /// `flap_window_seconds`); it is held here until it settles.
+    Flapping,
 }
 
 /// What raised an alert.
@@ -302,6 +305,11 @@ pub enum AlertSource {
     Anomaly {
         /// The detector's name.
         detector: String,
+    },
+    /// A threshold rule's forecast: its metric's trend will cross the threshold.
+    Prediction {
+        /// The rule's name.
+        rule: String,
     },
 }
 
@@ -334,6 +342,28 @@ pub struct Evidence {
     /// Baseline values, for anomalies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_samples: Option<usize>,
+    /// Seconds until the trend crosses the threshold, for predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_in_seconds: Option<f64>,
+}
+
+impl Evidence {
+    /// A threshold rule's evidence: the value against the rule's threshold.
+    pub fn of_rule(rule: &Rule, value: f64, samples: u64, window_seconds: f64) -> Evidence {
+        Evidence {
+            value,
+            threshold: rule.threshold,
+            comparison: rule.comparison,
+            samples,
+            window_seconds,
+            z_score: None,
+            anomaly_score: None,
+            baseline_mean: None,
+            baseline_std: None,
+            baseline_samples: None,
+            breach_in_seconds: None,
+        }
+    }
 }
 
 /// One alert: unique per (module, metric, rule) while active.
@@ -369,6 +399,18 @@ impl Alert {
     /// The spec's message: `database: latency_p95 = 0.650 (threshold: 0.500)`.
     pub fn message(&self) -> String {
         let e = &self.evidence;
+        if let (AlertSource::Prediction { .. }, Some(seconds)) = (&self.source, e.breach_in_seconds)
+        {
+            return format!(
+                "{}: {} = {:.3} will cross {} {:.3} in about {:.0} min at its current trend",
+                self.module,
+                self.metric,
+                e.value,
+                e.comparison.symbol(),
+                e.threshold,
+                (seconds / 60.0).ceil()
+            );
+        }
         match (&self.source, e.z_score) {
             (AlertSource::Anomaly { detector }, Some(z)) => format!(
                 "{}: {} = {:.3} is anomalous ({} = {:.1} against {:.3} ± {:.3} over {} values)",
@@ -393,9 +435,12 @@ impl Alert {
         self.firing_since.unwrap_or(self.pending_since)
     }
 
-    /// True while pending or firing.
+    /// True while pending, firing or flapping.
     pub fn is_active(&self) -> bool {
-        matches!(self.state, AlertState::Pending | AlertState::Firing)
+        matches!(
+            self.state,
+            AlertState::Pending | AlertState::Firing | AlertState::Flapping
+        )
     }
 }
 
@@ -424,6 +469,8 @@ pub enum Transition {
     Resolved,
     /// A pending alert cleared before firing.
     Cancelled,
+    /// The alert started flapping; it leaves `flapping` as `Firing` or `Resolved`.
+    Flapping,
 }
 
 /// Lifecycle timings of one evaluation.
@@ -530,7 +577,7 @@ pub fn step(
                         emit(alert, Transition::LevelChanged);
                     }
                 }
-                (AlertState::Resolved | AlertState::Cancelled, _) => {}
+                (AlertState::Resolved | AlertState::Cancelled | AlertState::Flapping, _) => {}
             }
         }
     }

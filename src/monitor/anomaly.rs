@@ -52,6 +52,12 @@ pub trait Detector: std::fmt::Debug {
         let _ = now;
         self.observe(value)
     }
+    /// The learnt seasonal level at `now`, for detectors that learn one (the seasonal
+    /// detector's time-of-day slot); predictive alerts forecast around it.
+    fn expected_at(&self, now: f64) -> Option<f64> {
+        let _ = now;
+        None
+    }
     /// Heap bytes held, for memory accounting.
     fn heap_bytes(&self) -> usize;
     /// Reads what the next `observe` reads first, so that it is loaded by then (the

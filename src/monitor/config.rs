@@ -43,6 +43,18 @@ pub struct MonitorSettings {
     pub resolved_retention_seconds: f64,
     /// Bottlenecks listed in the snapshot.
     pub top_bottlenecks: usize,
+    /// An alert slot changing state more often than this within `flap_window_seconds`
+    /// is held as `flapping`; 0 turns flap control off.
+    pub flap_max_transitions: usize,
+    /// Window over which transitions are counted, seconds.
+    pub flap_window_seconds: f64,
+    /// Seconds without a transition underneath before a flapping alert settles.
+    pub flap_settle_seconds: f64,
+    /// Threshold rules raise an info "will breach in N minutes" alert when their
+    /// metric's trend crosses the threshold within this many minutes; 0 turns it off.
+    pub predict_horizon_minutes: f64,
+    /// Seconds of history a trend needs before it forecasts (it keeps twice this).
+    pub predict_min_history_seconds: f64,
 }
 
 impl Default for MonitorSettings {
@@ -67,6 +79,11 @@ impl Default for MonitorSettings {
             max_resolved_alerts: 500,
             resolved_retention_seconds: 300.0,
             top_bottlenecks: 10,
+            flap_max_transitions: 4,
+            flap_window_seconds: 300.0,
+            flap_settle_seconds: 120.0,
+            predict_horizon_minutes: 15.0,
+            predict_min_history_seconds: 60.0,
         }
     }
 }
@@ -99,6 +116,12 @@ pub enum ConfigError {
     /// An anomaly setting is out of range.
     #[error("{0}")]
     Anomaly(&'static str),
+    /// A flap-control setting is out of range.
+    #[error("{0}")]
+    Flap(&'static str),
+    /// A prediction setting is out of range.
+    #[error("{0}")]
+    Predict(&'static str),
     /// A rule is invalid.
     #[error(transparent)]
     Rule(#[from] RuleError),
@@ -162,6 +185,33 @@ impl MonitorConfig {
         if durations.iter().any(|d| !d.is_finite() || *d < 0.0) {
             return Err(ConfigError::Anomaly(
                 "anomaly_for_seconds, anomaly_clear_for_seconds and resolved_retention_seconds must be seconds >= 0",
+            ));
+        }
+        let flap_window = settings.flap_window_seconds;
+        if !(flap_window.is_finite() && flap_window > 0.0 && flap_window <= 86_400.0) {
+            return Err(ConfigError::Flap(
+                "flap_window_seconds must be seconds > 0, at most 86400",
+            ));
+        }
+        if !(0.0..=86_400.0).contains(&settings.flap_settle_seconds) {
+            return Err(ConfigError::Flap(
+                "flap_settle_seconds must be seconds from 0 to 86400",
+            ));
+        }
+        if settings.flap_max_transitions > 10_000 {
+            return Err(ConfigError::Flap(
+                "flap_max_transitions must be at most 10000 (0 turns flap control off)",
+            ));
+        }
+        if !(0.0..=1440.0).contains(&settings.predict_horizon_minutes) {
+            return Err(ConfigError::Predict(
+                "predict_horizon_minutes must be minutes from 0 (off) to 1440",
+            ));
+        }
+        let min_history_ticks = settings.predict_min_history_seconds / tick;
+        if !(4.0..=3600.0).contains(&min_history_ticks) {
+            return Err(ConfigError::Predict(
+                "predict_min_history_seconds must cover 4 to 3600 ticks",
             ));
         }
         settings.detector.validate()?;
@@ -233,6 +283,20 @@ mod tests {
         assert!(message.contains("whole number of ticks"), "{message}");
         let unknown = MonitorConfig::from_json(r#"{"window": 60}"#).expect_err("unknown field");
         assert!(unknown.contains("unknown field `window`"), "{unknown}");
+    }
+
+    #[test]
+    fn flap_settings_are_checked() {
+        for json in [
+            r#"{"flap_window_seconds": 0}"#,
+            r#"{"flap_settle_seconds": -1}"#,
+            r#"{"flap_max_transitions": 100000}"#,
+        ] {
+            let message = MonitorConfig::from_json(json).expect_err(json);
+            assert!(message.contains("flap_"), "{json}: {message}");
+        }
+        let off = MonitorConfig::from_json(r#"{"flap_max_transitions": 0}"#).expect("valid");
+        assert_eq!(off.settings.flap_max_transitions, 0);
     }
 
     #[test]

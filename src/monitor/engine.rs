@@ -7,15 +7,17 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 
 use super::alert::{
-    self, Alert, AlertEvent, AlertSource, AlertState, Comparison, Condition, Evidence, Observation,
-    Rule, Timing,
+    self, Alert, AlertEvent, AlertLevel, AlertSource, AlertState, Comparison, Condition, Evidence,
+    Observation, Rule, Timing,
 };
 use super::anomaly::DetectorSpec;
 use super::bottleneck;
 use super::config::MonitorConfig;
 use super::custom::CustomKind;
+use super::flap::{FlapBook, FlapSettings};
 use super::metrics::MetricName;
 use super::module::{ModuleId, ModuleMetrics, RuleKey};
+use super::predict::{self, Trend};
 use super::sketch::SketchLayout;
 use super::snapshot::{
     AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus,
@@ -52,6 +54,19 @@ impl PerformanceMonitor {
     /// A monitor with validated settings.
     pub fn new(config: MonitorConfig) -> Self {
         let max_resolved = config.settings.max_resolved_alerts;
+        let predict = (config.settings.predict_horizon_minutes > 0.0).then(|| {
+            let min_points =
+                (config.settings.predict_min_history_seconds / config.tick_seconds).ceil();
+            PredictSettings {
+                horizon_seconds: config.settings.predict_horizon_minutes * 60.0,
+                min_points: min_points as usize,
+            }
+        });
+        let flap = FlapSettings {
+            max_transitions: config.settings.flap_max_transitions,
+            window_seconds: config.settings.flap_window_seconds,
+            settle_seconds: config.settings.flap_settle_seconds,
+        };
         let layout = Arc::new(SketchLayout::new(
             config.settings.relative_error,
             config.settings.max_bins,
@@ -71,6 +86,10 @@ impl PerformanceMonitor {
             open_tick: None,
             last_tick_at: 0.0,
             alerts: AlertBook {
+                trends: HashMap::with_hasher(FixedState::default()),
+                predict,
+                flaps: FlapBook::default(),
+                flap,
                 next_id: 1,
                 resolved: VecDeque::new(),
                 max_resolved,
@@ -434,22 +453,19 @@ impl PerformanceMonitor {
             let Some((condition, value, samples)) = condition else {
                 continue;
             };
+            if self.alerts.predict.is_some() {
+                let judged = (condition, value, samples);
+                let detect_metrics = &config.detect_metrics;
+                let id = (index, rule_index);
+                let rule_and_seasons = (rule, detect_metrics.as_slice());
+                self.alerts
+                    .predict(module, id, rule_and_seasons, judged, now, events);
+            }
             let has_alert = module.alerts.iter().any(|(k, _)| *k == key);
             if condition != Condition::Breach && !has_alert {
                 continue;
             }
-            let evidence = Evidence {
-                value,
-                threshold: rule.threshold,
-                comparison: rule.comparison,
-                samples,
-                window_seconds: module.stats.covered_seconds,
-                z_score: None,
-                anomaly_score: None,
-                baseline_mean: None,
-                baseline_std: None,
-                baseline_samples: None,
-            };
+            let evidence = Evidence::of_rule(rule, value, samples, module.stats.covered_seconds);
             let timing = Timing {
                 for_seconds: rule.for_seconds,
                 clear_for_seconds: rule.clear_for_seconds,
@@ -458,6 +474,7 @@ impl PerformanceMonitor {
                 rule: rule.name.clone(),
             };
             let judged = Judged {
+                module_index: index,
                 key,
                 metric: &rule.metric,
                 source,
@@ -528,6 +545,7 @@ impl PerformanceMonitor {
                 baseline_mean: Some(verdict.baseline_mean),
                 baseline_std: Some(verdict.baseline_std),
                 baseline_samples: Some(verdict.baseline_samples),
+                breach_in_seconds: None,
             };
             let timing = Timing {
                 for_seconds: config.settings.anomaly_for_seconds,
@@ -538,6 +556,7 @@ impl PerformanceMonitor {
                 detector: name.to_owned(),
             };
             let judged = Judged {
+                module_index: index,
                 key,
                 metric,
                 source,
@@ -554,6 +573,7 @@ impl PerformanceMonitor {
 
     fn prune_resolved(&mut self, now: f64) {
         let retention = self.config.settings.resolved_retention_seconds;
+        self.alerts.flaps.prune(self.alerts.flap, now);
         while let Some(oldest) = self.alerts.resolved.front() {
             if now - oldest.ended_at.unwrap_or(now) <= retention {
                 break;
@@ -581,12 +601,17 @@ impl PerformanceMonitor {
             critical_alerts: 0,
             info_alerts: 0,
             pending_alerts: 0,
+            flapping_alerts: 0,
         };
         let mut alerts = Vec::new();
         for alert in self.active_alerts() {
             match alert.state {
-                AlertState::Firing => {
+                AlertState::Firing | AlertState::Flapping => {
+                    // A flapping alert counts as active: it has not settled.
                     summary.active_alerts += 1;
+                    if alert.state == AlertState::Flapping {
+                        summary.flapping_alerts += 1;
+                    }
                     match alert.level {
                         super::AlertLevel::Warning => summary.warning_alerts += 1,
                         super::AlertLevel::Critical => summary.critical_alerts += 1,
@@ -673,14 +698,29 @@ fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
 /// Alert ids and the bounded list of resolved alerts.
 #[derive(Debug)]
 struct AlertBook {
+    /// Trends of the rules' metrics on modules near a threshold, by (module, rule).
+    trends: HashMap<(usize, u16), Trend, FixedState>,
+    predict: Option<PredictSettings>,
+    flaps: FlapBook,
+    flap: FlapSettings,
     next_id: u64,
     resolved: VecDeque<Alert>,
     max_resolved: usize,
     dropped: u64,
 }
 
+/// Validated prediction settings.
+#[derive(Debug, Clone, Copy)]
+struct PredictSettings {
+    horizon_seconds: f64,
+    /// Values a trend needs before it forecasts; it keeps twice as many.
+    min_points: usize,
+}
+
 /// What is being judged: which slot of which module, on which metric, by what.
 struct Judged<'a> {
+    /// The module's index, which with `key` names the slot for flap control.
+    module_index: usize,
     key: RuleKey,
     metric: &'a MetricName,
     source: AlertSource,
@@ -689,6 +729,93 @@ struct Judged<'a> {
 impl AlertBook {
     /// Steps the alert in the judged slot of `module`, keeping it while active and
     /// archiving it once resolved.
+    /// Follows a rule's metric near its threshold and raises (or withdraws) the
+    /// rule's info-level prediction when its trend will (or no longer will) cross
+    /// the threshold within the horizon.
+    fn predict(
+        &mut self,
+        module: &mut ModuleMetrics,
+        (module_index, rule_index): (usize, u16),
+        (rule, detect_metrics): (&Rule, &[MetricName]),
+        (condition, value, samples): (Condition, f64, u64),
+        now: f64,
+        events: &mut Vec<AlertEvent>,
+    ) {
+        let Some(settings) = self.predict else {
+            return;
+        };
+        let id = (module_index, rule_index);
+        let forecast = if samples > 0
+            && condition != Condition::Breach
+            && predict::follows(value, rule.threshold, rule.comparison)
+        {
+            let trend = self
+                .trends
+                .entry(id)
+                .or_insert_with(|| Trend::new(2 * settings.min_points));
+            // The metric's detector's learnt season, where it learns one.
+            let season = detect_metrics
+                .iter()
+                .position(|m| *m == rule.metric)
+                .and_then(|slot| module.detectors.get(slot))
+                .and_then(|d| d.as_deref())
+                .filter(|d| d.expected_at(now).is_some());
+            trend.use_residuals(season.is_some());
+            let expected = season.and_then(|d| d.expected_at(now)).unwrap_or(0.0);
+            trend.push(now, value - expected);
+            if trend.forecast_due() {
+                let (threshold, comparison) = (rule.threshold, rule.comparison);
+                let (horizon, min_points) = (settings.horizon_seconds, settings.min_points);
+                let forecast = match season {
+                    Some(detector) => {
+                        trend.forecast_seasonal(threshold, comparison, horizon, min_points, |t| {
+                            detector.expected_at(t)
+                        })
+                    }
+                    None => trend.forecast(threshold, comparison, horizon, min_points),
+                };
+                trend.keep_forecast(now, forecast);
+            }
+            trend.kept_forecast(now)
+        } else {
+            // Most modules are far from every threshold: skip the lookup when none is near.
+            if !self.trends.is_empty() {
+                self.trends.remove(&id);
+            }
+            None
+        };
+        let key = RuleKey::Prediction(rule_index);
+        if forecast.is_none() && !module.alerts.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        let evidence = Evidence {
+            breach_in_seconds: forecast.map(|f| f.breach_in_seconds),
+            ..Evidence::of_rule(rule, value, samples, module.stats.covered_seconds)
+        };
+        let judged = Judged {
+            module_index,
+            key,
+            metric: &rule.metric,
+            source: AlertSource::Prediction {
+                rule: rule.name.clone(),
+            },
+        };
+        let observation = Observation {
+            condition: if forecast.is_some() {
+                Condition::Breach
+            } else {
+                Condition::Clear
+            },
+            level: AlertLevel::Info,
+            evidence,
+            timing: Timing {
+                for_seconds: 0.0,
+                clear_for_seconds: 0.0,
+            },
+        };
+        self.settle(module, judged, observation, now, events);
+    }
+
     fn settle(
         &mut self,
         module: &mut ModuleMetrics,
@@ -698,6 +825,7 @@ impl AlertBook {
         events: &mut Vec<AlertEvent>,
     ) {
         let Judged {
+            module_index,
             key,
             metric,
             source,
@@ -706,30 +834,34 @@ impl AlertBook {
         let mut slot = position.map(|p| module.alerts.swap_remove(p).1);
         let module_name = module.name();
         let next_id = &mut self.next_id;
-        alert::step(
-            &mut slot,
-            observation,
-            now,
-            || {
-                let id = *next_id;
-                *next_id += 1;
-                Alert {
-                    id,
-                    module: module_name.to_owned(),
-                    metric: metric.clone(),
-                    source,
-                    level: observation.level,
-                    state: AlertState::Pending,
-                    pending_since: now,
-                    firing_since: None,
-                    ended_at: None,
-                    clearing_since: None,
-                    evidence: observation.evidence,
-                    peak_value: observation.evidence.value,
-                }
-            },
-            events,
-        );
+        let run = |slot: &mut Option<Alert>, events: &mut Vec<AlertEvent>| {
+            alert::step(
+                slot,
+                observation,
+                now,
+                || {
+                    let id = *next_id;
+                    *next_id += 1;
+                    Alert {
+                        id,
+                        module: module_name.to_owned(),
+                        metric: metric.clone(),
+                        source,
+                        level: observation.level,
+                        state: AlertState::Pending,
+                        pending_since: now,
+                        firing_since: None,
+                        ended_at: None,
+                        clearing_since: None,
+                        evidence: observation.evidence,
+                        peak_value: observation.evidence.value,
+                    }
+                },
+                events,
+            )
+        };
+        let id = (module_index, key);
+        self.flaps.step(self.flap, id, &mut slot, now, run, events);
         match slot {
             Some(alert) if alert.is_active() => module.alerts.push((key, alert)),
             Some(alert) if alert.state == AlertState::Resolved => {
@@ -758,6 +890,8 @@ mod tests {
         let settings = MonitorSettings {
             max_resolved_alerts: 2,
             detector: DetectorSpec::None,
+            // Five bursts in six minutes would flap; this is about the resolved list.
+            flap_max_transitions: 0,
             ..MonitorSettings::default()
         };
         let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));

@@ -28,6 +28,8 @@ impl ModuleId {
 pub(crate) enum RuleKey {
     Threshold(u16),
     Anomaly(u16),
+    /// A threshold rule's predictive alert.
+    Prediction(u16),
 }
 
 /// The spec's `ModuleMetrics`: everything the monitor keeps about one module.
@@ -147,7 +149,7 @@ impl ModuleMetrics {
         let worst = self
             .alerts
             .iter()
-            .filter(|(_, a)| a.state == AlertState::Firing)
+            .filter(|(_, a)| matches!(a.state, AlertState::Firing | AlertState::Flapping))
             .map(|(_, a)| a.level)
             .max();
         match worst {

@@ -262,7 +262,7 @@ pub struct AlertSnapshot {
     pub message: String,
     /// Extra: alert id, stable over its life.
     pub id: u64,
-    /// Extra: pending, firing, resolved or cancelled.
+    /// Extra: pending, firing, resolved, cancelled or flapping.
     pub state: AlertState,
     /// Extra: the rule or detector that raised it.
     pub source: AlertSource,
@@ -315,6 +315,9 @@ pub struct Summary {
     pub info_alerts: usize,
     /// Extra: alerts pending (condition holds, `for` not yet elapsed).
     pub pending_alerts: usize,
+    /// Extra: alerts flapping (also counted in `active_alerts` and their level's count).
+    #[serde(default)]
+    pub flapping_alerts: usize,
 }
 
 /// The monitor's own health: what it refused or shed, so nothing is lost silently.

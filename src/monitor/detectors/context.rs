@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::rolling::RollingOrder;
 use super::{Level, Refractory};
 use crate::monitor::anomaly::{Detector, Verdict};
 
@@ -49,15 +48,83 @@ impl Default for ContextSettings {
     }
 }
 
+/// The smallest and largest few of the values learnt: exactly what their 1 % and
+/// 99 % quantiles need, in a few bytes instead of a copy of every value.
+#[derive(Debug, Clone, Default)]
+struct Tails {
+    keep: usize,
+    /// Ascending: the smallest values.
+    low: Vec<f32>,
+    /// Ascending: the largest values.
+    high: Vec<f32>,
+    count: usize,
+    sum: f64,
+}
+
+impl Tails {
+    fn new(samples: usize) -> Self {
+        // Ranks 0.01·(n−1) and 0.99·(n−1), interpolated, reach one past the floor.
+        let keep = ((0.01 * samples.saturating_sub(1) as f64).floor() as usize + 2).min(samples);
+        Tails {
+            keep: keep.max(1),
+            ..Tails::default()
+        }
+    }
+
+    fn push(&mut self, value: f32) {
+        self.count += 1;
+        self.sum += f64::from(value);
+        if self.low.len() < self.keep || self.low.last().is_some_and(|v| value < *v) {
+            let at = self.low.partition_point(|v| *v < value);
+            self.low.insert(at, value);
+            self.low.truncate(self.keep);
+        }
+        if self.high.len() < self.keep || self.high.first().is_some_and(|v| value > *v) {
+            let at = self.high.partition_point(|v| *v < value);
+            self.high.insert(at, value);
+            if self.high.len() > self.keep {
+                self.high.remove(0);
+            }
+        }
+    }
+
+    /// The i-th smallest value, when it is among the tails kept.
+    fn nth(&self, i: usize) -> Option<f64> {
+        if i < self.low.len() {
+            return Some(f64::from(self.low[i]));
+        }
+        let from_top = self.count.checked_sub(1 + i)?;
+        let at = self.high.len().checked_sub(1 + from_top)?;
+        Some(f64::from(self.high[at]))
+    }
+
+    /// The `q` quantile, interpolated as `RollingOrder::quantile` does, for q near 0 or 1.
+    fn quantile(&self, q: f64) -> Option<f64> {
+        let n = self.count;
+        if n == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * (n - 1) as f64;
+        let low = rank.floor() as usize;
+        let (a, b) = (self.nth(low)?, self.nth((low + 1).min(n - 1))?);
+        Some(a + (b - a) * (rank - low as f64))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        (self.low.capacity() + self.high.capacity()) * std::mem::size_of::<f32>()
+    }
+}
+
 /// Contextual novelty over quantised levels.
 #[derive(Debug, Clone)]
 pub struct Context {
     settings: ContextSettings,
-    learning: RollingOrder,
+    /// `Some` while learning; freed once the levels are fixed.
+    learning: Option<Box<Tails>>,
     seen_values: usize,
     origin: f64,
     width: f64,
-    median: f64,
+    learnt_mean: f64,
     recent: Vec<i64>,
     bits: Vec<u64>,
     refractory: Refractory,
@@ -76,12 +143,12 @@ impl Context {
     /// Nothing learnt yet.
     pub fn new(settings: ContextSettings) -> Self {
         Context {
-            learning: RollingOrder::new(settings.learn_samples.max(2)),
+            learning: Some(Box::new(Tails::new(settings.learn_samples.max(2)))),
             settings,
             seen_values: 0,
             origin: 0.0,
             width: 0.0,
-            median: 0.0,
+            learnt_mean: 0.0,
             recent: Vec::new(),
             bits: Vec::new(),
             refractory: Refractory::new(settings.refractory),
@@ -107,9 +174,18 @@ impl Context {
             })
     }
 
+    fn bit(&self, hash: u64) -> usize {
+        (hash as usize) & (self.bits.len() * 64 - 1)
+    }
+
     fn seen(&self, hash: u64) -> bool {
-        let bit = (hash as usize) & (self.bits.len() * 64 - 1);
+        let bit = self.bit(hash);
         self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
+
+    /// The raw novelty of `value` (before any refractory damping), once levels are fixed.
+    pub(crate) fn raw_novelty(&self, value: f64) -> Option<f64> {
+        (value.is_finite() && !self.bits.is_empty()).then(|| self.novelty(value))
     }
 
     fn novelty(&self, value: f64) -> f64 {
@@ -128,16 +204,19 @@ impl Context {
     }
 
     fn fix_levels(&mut self) {
-        let low = self.learning.quantile(0.01).unwrap_or(0.0);
-        let high = self.learning.quantile(0.99).unwrap_or(1.0);
+        let Some(learning) = self.learning.take() else {
+            return;
+        };
+        let low = learning.quantile(0.01).unwrap_or(0.0);
+        let high = learning.quantile(0.99).unwrap_or(1.0);
         let span = (high - low).max(1e-9 * low.abs().max(1.0));
         self.width = span / self.settings.levels.max(1) as f64;
         self.origin = low;
-        self.median = self.learning.quantile(0.5).unwrap_or(low);
+        // Shown as the baseline; the tails alone have no median.
+        self.learnt_mean = learning.sum / learning.count.max(1) as f64;
         let words = (self.settings.memory_bits.next_power_of_two() / 64).max(1);
         self.bits = vec![0; words];
-        self.recent.clear();
-        self.learning = RollingOrder::new(1);
+        self.recent = Vec::with_capacity(self.settings.max_order.min(MAX_ORDER));
     }
 }
 
@@ -152,8 +231,8 @@ impl Detector for Context {
         }
         let novelty = self.novelty(value);
         let level = Level::new(self.settings.warning_score, self.settings.critical_score);
-        // The baseline shown is the learnt median, give or take one level.
-        let mut verdict = level.verdict(novelty, self.median, self.width, self.seen_values);
+        // The baseline shown is the learnt mean, give or take one level.
+        let mut verdict = level.verdict(novelty, self.learnt_mean, self.width, self.seen_values);
         verdict.anomaly_score = novelty;
         Some(self.refractory.damp(verdict))
     }
@@ -163,14 +242,16 @@ impl Detector for Context {
             return;
         }
         self.seen_values += 1;
-        if self.bits.is_empty() {
-            self.learning.push(value as f32);
+        if let Some(learning) = &mut self.learning {
+            learning.push(value as f32);
             if self.seen_values >= self.settings.learn_samples.max(2) {
                 self.fix_levels();
             }
             return;
         }
-        self.refractory.step(self.evaluate(value).as_ref());
+        if self.settings.refractory > 0 {
+            self.refractory.step(self.evaluate(value).as_ref());
+        }
         let level = self.level(value);
         let mut hashes = [0u64; MAX_ORDER];
         let mut count = 0;
@@ -178,9 +259,8 @@ impl Detector for Context {
             hashes[order] = hash;
             count = order + 1;
         }
-        let mask = self.bits.len() * 64 - 1;
         for hash in &hashes[..count] {
-            let bit = (*hash as usize) & mask;
+            let bit = self.bit(*hash);
             self.bits[bit / 64] |= 1 << (bit % 64);
         }
         self.recent.push(level);
@@ -190,7 +270,11 @@ impl Detector for Context {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.bits.capacity() * 8 + self.recent.capacity() * 8 + self.learning.heap_bytes()
+        let learning = self
+            .learning
+            .as_ref()
+            .map_or(0, |l| std::mem::size_of::<Tails>() + l.heap_bytes());
+        self.bits.capacity() * 8 + self.recent.capacity() * 8 + learning
     }
 }
 
@@ -219,6 +303,23 @@ mod tests {
         let usual = detector.observe(0.0).expect("judging");
         assert_eq!(usual.anomaly_score, 0.0, "{usual:?}");
         assert_eq!(usual.level, None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tails_give_the_one_and_ninety_nine_percent_quantiles_exactly(
+            values in proptest::collection::vec(-1e6f32..1e6, 2..400),
+        ) {
+            let mut tails = Tails::new(values.len());
+            let mut oracle = super::super::rolling::RollingOrder::new(values.len());
+            for v in &values {
+                tails.push(*v);
+                oracle.push(*v);
+            }
+            for q in [0.0, 0.01, 0.99, 1.0] {
+                proptest::prop_assert_eq!(tails.quantile(q), oracle.quantile(q), "q = {}", q);
+            }
+        }
     }
 
     #[test]

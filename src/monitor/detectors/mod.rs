@@ -2,6 +2,7 @@
 //! detector by `kind`, validated, with a fresh detector per watched series.
 
 pub mod context;
+pub mod hybrid;
 pub mod level_shift;
 pub mod likelihood;
 pub mod robust;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::alert::AlertLevel;
 use super::anomaly::{Detector, RollingZScore, Verdict, ZScoreSettings};
 pub use context::{Context, ContextSettings};
+pub use hybrid::{Hybrid, HybridSettings};
 pub use level_shift::{LevelShift, LevelShiftSettings};
 pub use likelihood::{Likelihood, LikelihoodSettings};
 pub use robust::{RobustSettings, RobustZ};
@@ -125,6 +127,17 @@ fn check_levels(kind: &'static str, warning: f64, critical: f64) -> Result<(), D
     )
 }
 
+/// The warning and critical lines, and the spread floor relative to the baseline.
+fn check_lines(
+    kind: &'static str,
+    warning: f64,
+    critical: f64,
+    min_relative_std: f64,
+) -> Result<(), DetectorError> {
+    check_levels(kind, warning, critical)?;
+    check_relative_floor(kind, min_relative_std)
+}
+
 fn check_baseline(
     kind: &'static str,
     size: usize,
@@ -148,6 +161,40 @@ fn check_baseline(
 
 fn check_relative_floor(kind: &'static str, value: f64) -> Result<(), DetectorError> {
     check_range(kind, "min_relative_std", value, (0.0, 10.0), "0..10")
+}
+
+/// The novelty settings' ranges, for `context` and the novelty path of `hybrid`.
+fn check_context(kind: &'static str, c: &ContextSettings) -> Result<(), DetectorError> {
+    check_range(
+        kind,
+        "warning_score",
+        c.warning_score,
+        (1e-6, 1.0),
+        "in (0, 1]",
+    )?;
+    check_range(
+        kind,
+        "critical_score",
+        c.critical_score,
+        (c.warning_score, 1.0),
+        "from warning_score to 1",
+    )?;
+    check_range(
+        kind,
+        "learn_samples",
+        c.learn_samples as f64,
+        (2.0, 1e6),
+        "2..1000000",
+    )?;
+    check_range(kind, "levels", c.levels as f64, (1.0, 1e6), "1..1000000")?;
+    check_range(kind, "max_order", c.max_order as f64, (1.0, 16.0), "1..16")?;
+    check_range(
+        kind,
+        "memory_bits",
+        c.memory_bits as f64,
+        (64.0, 16_777_216.0),
+        "64..16777216",
+    )
 }
 
 /// After an alarm (a verdict with a level), the anomaly scores of the next `length`
@@ -175,9 +222,14 @@ impl Refractory {
 
     /// Counts one value, starting a quiet spell when it alarmed outside one.
     pub(crate) fn step(&mut self, verdict: Option<&Verdict>) {
+        self.step_alarm(verdict.is_some_and(|v| v.level.is_some()));
+    }
+
+    /// `step` for a detector whose alarm is not its verdict's level.
+    pub(crate) fn step_alarm(&mut self, alarm: bool) {
         if self.left > 0 {
             self.left -= 1;
-        } else if verdict.is_some_and(|v| v.level.is_some()) {
+        } else if alarm {
             self.left = self.length;
         }
     }
@@ -201,11 +253,13 @@ pub enum DetectorSpec {
     Likelihood(LikelihoodSettings),
     /// Contextual novelty of runs of quantised levels.
     Context(ContextSettings),
+    /// Contextual novelty plus a fast shift path (the monitor's default).
+    Hybrid(HybridSettings),
 }
 
 impl Default for DetectorSpec {
     fn default() -> Self {
-        DetectorSpec::Zscore(ZScoreSettings::default())
+        DetectorSpec::Hybrid(HybridSettings::default())
     }
 }
 
@@ -218,6 +272,7 @@ impl DetectorSpec {
         "seasonal",
         "likelihood",
         "context",
+        "hybrid",
     ];
 
     /// The kind, as written in config.
@@ -230,6 +285,7 @@ impl DetectorSpec {
             DetectorSpec::Seasonal(_) => "seasonal",
             DetectorSpec::Likelihood(_) => "likelihood",
             DetectorSpec::Context(_) => "context",
+            DetectorSpec::Hybrid(_) => "hybrid",
         }
     }
 
@@ -244,22 +300,19 @@ impl DetectorSpec {
             }
             DetectorSpec::Robust(r) => {
                 let kind = "robust";
-                check_levels(kind, r.warning_z, r.critical_z)?;
-                check_relative_floor(kind, r.min_relative_std)?;
+                check_lines(kind, r.warning_z, r.critical_z, r.min_relative_std)?;
                 check_baseline(kind, r.baseline_size, r.min_samples)
             }
             DetectorSpec::LevelShift(l) => {
                 let kind = "level_shift";
-                check_levels(kind, l.warning_sum, l.critical_sum)?;
-                check_relative_floor(kind, l.min_relative_std)?;
+                check_lines(kind, l.warning_sum, l.critical_sum, l.min_relative_std)?;
                 check_range(kind, "slack", l.slack, (0.0, 100.0), "0..100")?;
                 check_range(kind, "clip", l.clip, (0.01, 1e6), "> 0")?;
                 check_baseline(kind, l.baseline_size, l.min_samples)
             }
             DetectorSpec::Seasonal(s) => {
                 let kind = "seasonal";
-                check_levels(kind, s.warning_z, s.critical_z)?;
-                check_relative_floor(kind, s.min_relative_std)?;
+                check_lines(kind, s.warning_z, s.critical_z, s.min_relative_std)?;
                 let period = (1.0, 366.0 * 86_400.0);
                 check_range(
                     kind,
@@ -288,8 +341,7 @@ impl DetectorSpec {
             }
             DetectorSpec::Likelihood(l) => {
                 let kind = "likelihood";
-                check_levels(kind, l.warning_z, l.critical_z)?;
-                check_relative_floor(kind, l.min_relative_std)?;
+                check_lines(kind, l.warning_z, l.critical_z, l.min_relative_std)?;
                 check_range(kind, "clip_z", l.clip_z, (0.1, 1e6), "> 0")?;
                 check_range(
                     kind,
@@ -308,38 +360,21 @@ impl DetectorSpec {
                 )?;
                 check_baseline(kind, l.baseline_size, 2)
             }
-            DetectorSpec::Context(c) => {
-                let kind = "context";
+            DetectorSpec::Context(c) => check_context("context", c),
+            DetectorSpec::Hybrid(h) => {
+                let kind = "hybrid";
+                check_lines(kind, h.warning_z, h.critical_z, h.min_relative_std)?;
+                check_range(kind, "clip_z", h.clip_z, (0.1, 1e6), "> 0")?;
+                check_range(kind, "confirm_z", h.confirm_z, (0.0, 1e6), ">= 0")?;
+                check_range(kind, "span", h.span as f64, (1.0, 1e7), "1..10000000")?;
                 check_range(
                     kind,
-                    "warning_score",
-                    c.warning_score,
-                    (1e-6, 1.0),
-                    "in (0, 1]",
+                    "min_samples",
+                    h.min_samples as f64,
+                    (2.0, 1e7),
+                    "2..10000000",
                 )?;
-                check_range(
-                    kind,
-                    "critical_score",
-                    c.critical_score,
-                    (c.warning_score, 1.0),
-                    "from warning_score to 1",
-                )?;
-                check_range(
-                    kind,
-                    "learn_samples",
-                    c.learn_samples as f64,
-                    (2.0, 1e6),
-                    "2..1000000",
-                )?;
-                check_range(kind, "levels", c.levels as f64, (1.0, 1e6), "1..1000000")?;
-                check_range(kind, "max_order", c.max_order as f64, (1.0, 16.0), "1..16")?;
-                check_range(
-                    kind,
-                    "memory_bits",
-                    c.memory_bits as f64,
-                    (64.0, 16_777_216.0),
-                    "64..16777216",
-                )
+                check_context(kind, &h.context())
             }
         }
     }
@@ -353,6 +388,7 @@ impl DetectorSpec {
             DetectorSpec::Seasonal(s) => s.warning_z,
             DetectorSpec::Likelihood(l) => l.warning_z,
             DetectorSpec::Context(c) => c.warning_score,
+            DetectorSpec::Hybrid(h) => h.warning_z,
             DetectorSpec::None => 3.0,
         }
     }
@@ -367,6 +403,7 @@ impl DetectorSpec {
             DetectorSpec::Seasonal(settings) => Some(Box::new(Seasonal::new(*settings))),
             DetectorSpec::Likelihood(settings) => Some(Box::new(Likelihood::new(*settings))),
             DetectorSpec::Context(settings) => Some(Box::new(Context::new(*settings))),
+            DetectorSpec::Hybrid(settings) => Some(Box::new(Hybrid::new(*settings))),
         }
     }
 }

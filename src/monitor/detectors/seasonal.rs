@@ -167,6 +167,11 @@ impl Detector for Seasonal {
         verdict
     }
 
+    fn expected_at(&self, now: f64) -> Option<f64> {
+        let slot = self.slots.get(self.slot_index(now))?;
+        ((slot.count as usize) >= self.settings.min_samples.max(1)).then(|| f64::from(slot.mean))
+    }
+
     fn heap_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
     }
