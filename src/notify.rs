@@ -89,6 +89,8 @@ impl Digest {
                     self.worst = self.worst.max(Some(alert.level));
                     self.firing.push(line);
                 }
+                // One notification when it starts flapping, none while it flaps.
+                Transition::Flapping => self.firing.push(format!("{line}, flapping")),
                 Transition::Resolved => self.resolved.push(line),
                 Transition::Pending | Transition::Cancelled => {}
             }
