@@ -208,10 +208,11 @@ impl MonitorConfig {
                 "predict_horizon_minutes must be minutes from 0 (off) to 1440",
             ));
         }
-        let min_history_ticks = settings.predict_min_history_seconds / tick;
-        if !(4.0..=3600.0).contains(&min_history_ticks) {
+        // Forecasts always need at least 4 ticks and use at most 3,600 (the engine
+        // clamps), so long ticks do not make the default invalid.
+        if !(0.0..=86_400.0).contains(&settings.predict_min_history_seconds) {
             return Err(ConfigError::Predict(
-                "predict_min_history_seconds must cover 4 to 3600 ticks",
+                "predict_min_history_seconds must be seconds from 0 to 86400 (at least 4 ticks are always used)",
             ));
         }
         settings.detector.validate()?;
@@ -269,6 +270,21 @@ mod tests {
         let config = MonitorConfig::new(MonitorSettings::default()).expect("valid");
         assert_eq!(config.window_ticks, 60);
         assert_eq!(config.rules.len(), 7);
+    }
+
+    #[test]
+    fn long_ticks_keep_the_prediction_defaults_valid() {
+        let settings = MonitorSettings {
+            window_seconds: 3600.0,
+            tick_seconds: 3600.0,
+            ..MonitorSettings::default()
+        };
+        assert!(MonitorConfig::new(settings).is_ok());
+        let settings = MonitorSettings {
+            predict_min_history_seconds: -1.0,
+            ..MonitorSettings::default()
+        };
+        assert!(MonitorConfig::new(settings).is_err());
     }
 
     #[test]

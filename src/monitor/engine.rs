@@ -55,8 +55,9 @@ impl PerformanceMonitor {
     pub fn new(config: MonitorConfig) -> Self {
         let max_resolved = config.settings.max_resolved_alerts;
         let predict = (config.settings.predict_horizon_minutes > 0.0).then(|| {
-            let min_points =
-                (config.settings.predict_min_history_seconds / config.tick_seconds).ceil();
+            let min_points = (config.settings.predict_min_history_seconds / config.tick_seconds)
+                .ceil()
+                .clamp(4.0, 3600.0);
             PredictSettings {
                 horizon_seconds: config.settings.predict_horizon_minutes * 60.0,
                 min_points: min_points as usize,
