@@ -111,8 +111,10 @@ const results = {};
 for (const [root, suffix] of against ? [[dist, "_old"], [against, "_new"]] : [[dist, ""]]) {
   let gzipped = 0;
   let brotli = 0;
-  for (const file of await readdir(root)) {
-    const body = await readFile(join(root, file));
+  // Every file of the bundle, snippets/ included.
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const body = await readFile(join(entry.parentPath ?? entry.path, entry.name));
     gzipped += gzipSync(body, { level: 9 }).length;
     brotli += brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
   }
