@@ -178,10 +178,12 @@ pub fn DashboardView(
     if let Placement::Embedded(embedding) = &placement {
         (embedding.started)(state);
     } else {
-        // Removed with the dashboard's owner.
-        let _listener = StoredValue::new_local(platform::on_hash_change(move |hash| {
-            let _ = state.route.try_set(Route::parse(&hash));
-        }));
+        let hash_change = window_event_listener(leptos::ev::hashchange, move |_| {
+            let _ = state
+                .route
+                .try_set(Route::parse(&platform::location_hash()));
+        });
+        on_cleanup(move || hash_change.remove());
     }
     // Embedded, the dashboard's links change its own view, never the host's hash.
     let follow_link = move |event: leptos::ev::MouseEvent| {

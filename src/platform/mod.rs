@@ -338,46 +338,6 @@ pub fn reload() {
     }
 }
 
-/// Calls `on_change` with the new hash whenever the location's hash changes, until
-/// the returned listener is dropped.
-pub fn on_hash_change(on_change: impl Fn(String) + 'static) -> Option<Listener> {
-    let callback = Closure::<dyn Fn()>::new(move || on_change(location_hash()));
-    Listener::add(window()?.unchecked_into(), "hashchange", callback)
-}
-
-/// An event listener that is removed when dropped.
-pub struct Listener {
-    target: web_sys::EventTarget,
-    kind: &'static str,
-    callback: Closure<dyn Fn()>,
-}
-
-impl Listener {
-    /// Listens for `kind` events on `target`.
-    pub fn add(
-        target: web_sys::EventTarget,
-        kind: &'static str,
-        callback: Closure<dyn Fn()>,
-    ) -> Option<Listener> {
-        target
-            .add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref())
-            .ok()?;
-        Some(Listener {
-            target,
-            kind,
-            callback,
-        })
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.callback.as_ref().unchecked_ref());
-    }
-}
-
 /// The `#/...` target of a plain click on a link inside the dashboard, if it was one.
 pub fn clicked_hash_link(event: &web_sys::MouseEvent) -> Option<String> {
     if event.default_prevented()

@@ -64,8 +64,9 @@ pub struct AppState {
     pub tick_cost_ms: RwSignal<f64>,
     /// The recent ticks' costs, newest last.
     tick_costs: StoredValue<Vec<f64>>,
-    /// The document title last set, so an unchanged one is not set again.
-    title: StoredValue<String>,
+    /// The document title and favicon level last set, so unchanged ones are not set
+    /// again each tick.
+    title: StoredValue<(String, Option<AlertLevel>)>,
     /// The current view.
     pub route: RwSignal<Route>,
     /// The config in force.
@@ -113,7 +114,7 @@ impl AppState {
             tick: RwSignal::new(0),
             tick_cost_ms: RwSignal::new(0.0),
             tick_costs: StoredValue::new(Vec::new()),
-            title: StoredValue::new(String::new()),
+            title: StoredValue::new((String::new(), None)),
             route: RwSignal::new(if placement.embedded() {
                 Route::Overview
             } else {
@@ -195,7 +196,6 @@ impl AppState {
         }
         if !embedded {
             self.set_title_for(&snapshot);
-            platform::favicon(&crate::notify::favicon(worst_firing(&snapshot)));
         }
         // Hidden (a background tab), the monitor keeps recording and alerting, but
         // nothing is drawn: the next visible tick publishes the latest snapshot.
@@ -329,7 +329,8 @@ impl AppState {
     }
 
     /// The document title shows the worst firing level, so a background tab still says
-    /// it. It is set only when it changes: setting it costs the browser work every time.
+    /// it, and so does the favicon. They are set only when they change: setting them
+    /// costs the browser work every time.
     fn set_title_for(self, snapshot: &DashboardSnapshot) {
         let summary = snapshot.summary;
         let title = if summary.critical_alerts > 0 {
@@ -339,15 +340,18 @@ impl AppState {
         } else {
             "redline".to_owned()
         };
-        let changed = self.title.try_update_value(|shown| {
-            let changed = *shown != title;
+        let worst = worst_firing(snapshot);
+        let changed = self.title.try_update_value(|(shown, badge)| {
+            let changed = *shown != title || *badge != worst;
             if changed {
                 shown.clone_from(&title);
+                *badge = worst;
             }
             changed
         });
         if changed == Some(true) {
             platform::set_title(&title);
+            platform::favicon(&crate::notify::favicon(worst));
         }
     }
 }
