@@ -362,6 +362,25 @@ impl PerformanceMonitor {
             })
     }
 
+    /// Adds a stored tick of module `name` (from `source`) to the open tick at `now`,
+    /// as stored history resumes a window: the next `tick` closes it as if its requests
+    /// had been recorded. Bins that do not decode are counted as a rejected record.
+    pub fn replay(
+        &mut self,
+        name: &str,
+        source: ModuleSource,
+        tick: &super::window::ClosedTick,
+        now: f64,
+    ) -> Result<ModuleId, RecordError> {
+        let id = self.register(name, source, now)?;
+        let module = &mut self.modules[id.index()];
+        module.window.note_update(now);
+        if !module.window.add_closed(&self.layout, tick) {
+            self.status.rejected_records += 1;
+        }
+        Ok(id)
+    }
+
     /// Sets a module's data source label.
     pub fn set_source(&mut self, id: ModuleId, source: ModuleSource) {
         if let Some(module) = self.modules.get_mut(id.index()) {

@@ -103,6 +103,11 @@ impl ModuleMetrics {
         record_request(&mut self.window, layout, latency_seconds, success, now)
     }
 
+    /// The most recently closed tick as stored history keeps it.
+    pub fn last_closed(&self) -> Option<super::window::ClosedTick> {
+        self.window.last_closed()
+    }
+
     /// Module name.
     pub fn name(&self) -> &str {
         &self.name

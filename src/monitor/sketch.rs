@@ -74,7 +74,8 @@ impl SketchLayout {
         self.mapping.key(latency_seconds)
     }
 
-    fn value(&self, key: i32) -> f64 {
+    /// The latency a bin stands for (its representative value), seconds.
+    pub fn value(&self, key: i32) -> f64 {
         let position = i64::from(key) - i64::from(self.first_value_key);
         usize::try_from(position)
             .ok()
@@ -207,6 +208,76 @@ impl TickLog {
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity()
     }
+
+    /// A copy of the newest `count` bytes: the encoding of the tick closed last.
+    pub fn newest(&self, count: usize) -> Vec<u8> {
+        let len = self.bytes.len();
+        self.bytes.range(len - count.min(len)..).copied().collect()
+    }
+}
+
+/// Encodes a run of bins (counts by key from `first_key`) as `close_tick_into` encodes
+/// a tick, appending to `out`; returns the encoding's width (0: sparse pairs).
+pub fn encode_bins(bins: &[u32], first_key: i32, out: &mut Vec<u8>) -> u8 {
+    let mut facts = OpenFacts::default();
+    bins.iter().for_each(|&count| facts.learn(count));
+    let mut log = TickLog::default();
+    let (_, width) = encode_open(bins, first_key, &facts, &mut log);
+    out.extend(log.bytes);
+    width
+}
+
+/// Decodes bins encoded by [`encode_bins`] (or a closed tick's encoding with its
+/// mark's width), calling `bin(key, count)` for each non-empty one in ascending key
+/// order. Returns false, having stopped, on bytes that are not such an encoding.
+pub fn decode_bins(bytes: &[u8], width: u8, mut bin: impl FnMut(i32, u32)) -> bool {
+    let in_range = |key: i64| i32::try_from(key).ok();
+    if width == 0 {
+        let mut rest = bytes.iter().copied();
+        let mut key = 0i64;
+        while rest.len() > 0 {
+            let Some(head) = read_varint(&mut rest) else {
+                return false;
+            };
+            key = key.saturating_add(unzigzag(head >> 1));
+            let count = if head & 1 == 1 {
+                match read_varint(&mut rest).and_then(|c| u32::try_from(c).ok()) {
+                    Some(count) => count,
+                    None => return false,
+                }
+            } else {
+                1
+            };
+            let Some(key) = in_range(key) else {
+                return false;
+            };
+            bin(key, count);
+        }
+        return true;
+    }
+    if width > 32 {
+        return false;
+    }
+    let mut header = bytes.iter().copied();
+    let (Some(first_key), Some(run)) = (read_varint(&mut header), read_varint(&mut header)) else {
+        return false;
+    };
+    let packed = &bytes[bytes.len() - header.len()..];
+    let first_key = unzigzag(first_key);
+    let fits = usize::try_from(run)
+        .ok()
+        .and_then(|run| run.checked_mul(usize::from(width)))
+        .is_some_and(|bits| bits.div_ceil(8) <= packed.len());
+    if !fits || in_range(first_key.saturating_add(run as i64)).is_none() {
+        return false;
+    }
+    for position in 0..run as usize {
+        let count = packed_count(packed, position, u32::from(width));
+        if count > 0 {
+            bin((first_key + position as i64) as i32, count);
+        }
+    }
+    true
 }
 
 /// Bins of the samples of rank `floor(q * (n - 1))` for each of [`QUANTILES`], among
@@ -392,6 +463,26 @@ impl WindowSketch {
         let slot = &mut self.open[index];
         *slot = slot.saturating_add(count);
         // Indexes fit: the arrays never exceed `max_bins` <= 65,536.
+        let index = index as u16;
+        self.open_lo = self.open_lo.min(index);
+        self.open_hi = self.open_hi.max(index);
+    }
+
+    /// Adds `count` samples to the open tick's bin `key` (`None`: zero latency), as
+    /// stored history replays a tick.
+    pub fn add_bin(&mut self, layout: &SketchLayout, key: Option<i32>, count: u32) {
+        let Some(key) = key else {
+            self.open_total = self.open_total.saturating_add(count);
+            self.open_zeros = self.open_zeros.saturating_add(count);
+            return;
+        };
+        if count == 0 {
+            return;
+        }
+        self.open_total = self.open_total.saturating_add(count);
+        let index = self.index_for(layout, key);
+        let slot = &mut self.open[index];
+        *slot = slot.saturating_add(count);
         let index = index as u16;
         self.open_lo = self.open_lo.min(index);
         self.open_hi = self.open_hi.max(index);

@@ -107,6 +107,28 @@ pub struct TickStats {
     pub quantiles: QuantileEstimates,
 }
 
+/// One closed tick of one module as stored history keeps it: its counts, sums and
+/// sketch bins, enough to replay it into a window or merge it with others.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClosedTick {
+    /// Requests in the tick.
+    pub requests: u32,
+    /// Errors in the tick.
+    pub errors: u32,
+    /// Latency samples in the tick (bins, zeros, and histogram-fed ones).
+    pub latency_count: u32,
+    /// Largest latency, seconds.
+    pub latency_max_seconds: f64,
+    /// Latency sum, nanoseconds.
+    pub latency_sum_nanos: u64,
+    /// Zero-latency samples.
+    pub zeros: u32,
+    /// The bins' encoding (see [`super::sketch::encode_bins`]) and its width.
+    pub bins: Vec<u8>,
+    /// Width of the bins' encoding (0: sparse pairs).
+    pub width: u8,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct WindowSums {
     requests: u64,
@@ -431,6 +453,48 @@ impl ModuleWindow {
     /// The most recently closed tick on its own.
     pub fn last_tick(&self) -> &TickStats {
         &self.last_tick
+    }
+
+    /// The most recently closed tick as history stores it, if any tick closed.
+    pub fn last_closed(&self) -> Option<ClosedTick> {
+        let last = self.ticks.back()?;
+        Some(ClosedTick {
+            requests: last.requests,
+            errors: last.errors,
+            latency_count: last.latency_count,
+            latency_max_seconds: last.latency_max_seconds,
+            latency_sum_nanos: last.latency_sum_nanos,
+            zeros: last.bins.zeros,
+            bins: self.bin_bytes.newest(last.bins.bytes as usize),
+            width: last.bins.width,
+        })
+    }
+
+    /// Adds a stored tick to the open tick, as if its requests had been recorded one
+    /// by one. Returns false (having added what decoded) for bins that do not decode.
+    pub fn add_closed(&mut self, layout: &SketchLayout, tick: &ClosedTick) -> bool {
+        let mut binned = u64::from(tick.zeros);
+        self.sketch.add_bin(layout, None, tick.zeros);
+        let decoded = super::sketch::decode_bins(&tick.bins, tick.width, |key, count| {
+            binned += u64::from(count);
+            self.sketch.add_bin(layout, Some(key), count);
+        });
+        let open = &mut self.open;
+        open.errors = open.errors.saturating_add(tick.errors);
+        open.latency_sum_nanos = open
+            .latency_sum_nanos
+            .saturating_add(tick.latency_sum_nanos);
+        open.latency_max_seconds = open.latency_max_seconds.max(tick.latency_max_seconds);
+        // What the sketch did not take came as counters or histogram buckets.
+        self.counted.requests = self
+            .counted
+            .requests
+            .saturating_add(u64::from(tick.requests).saturating_sub(binned));
+        self.counted.latency_count = self
+            .counted
+            .latency_count
+            .saturating_add(u64::from(tick.latency_count).saturating_sub(binned));
+        decoded
     }
 
     /// Requests since the module was first seen, the open tick's included.

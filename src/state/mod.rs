@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod history;
 pub mod sources;
+pub mod store;
 pub mod webhooks;
 
 use std::rc::Rc;

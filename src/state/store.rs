@@ -1,0 +1,564 @@
+//! Stored history, without the storage: how closed ticks are encoded as records, merged
+//! into rollups, re-aggregated over a range, and how long each resolution is kept. No
+//! browser calls and no clock: `platform::storage` moves the bytes, `state::storage`
+//! decides when.
+//!
+//! A record keeps each module's counts, sums and sketch bins, not its percentiles, so
+//! any range re-aggregates with the sketch's accuracy instead of averaging percentiles.
+
+use std::collections::HashMap;
+
+use crate::monitor::sketch::{SketchLayout, decode_bins, encode_bins};
+use crate::monitor::window::ClosedTick;
+
+use super::history::Point;
+
+/// First byte of every record; a record of another version is refused as corrupt.
+const RECORD_VERSION: u8 = 1;
+
+/// Why a stored record was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("corrupt history record: {0}")]
+pub struct CorruptRecord(&'static str);
+
+/// One tick of every module that had data in it, as one record (module ids index the
+/// stored names).
+pub fn encode_tick(modules: &[(u32, ClosedTick)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + modules.len() * 48);
+    out.push(RECORD_VERSION);
+    put_varint(&mut out, modules.len() as u64);
+    for (id, tick) in modules {
+        put_varint(&mut out, u64::from(*id));
+        put_closed(&mut out, tick);
+    }
+    out
+}
+
+/// The modules of a record written by [`encode_tick`].
+pub fn decode_tick(bytes: &[u8]) -> Result<Vec<(u32, ClosedTick)>, CorruptRecord> {
+    let mut reader = Reader::new(bytes)?;
+    let count = reader.varint()?;
+    // Each module takes at least 10 bytes: a count beyond that is corrupt, not a
+    // reason to reserve memory.
+    if count > bytes.len() as u64 {
+        return Err(CorruptRecord("module count beyond the record"));
+    }
+    let mut modules = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let id = u32::try_from(reader.varint()?).map_err(|_| CorruptRecord("module id"))?;
+        modules.push((id, reader.closed()?));
+    }
+    Ok(modules)
+}
+
+/// One module's rollup (a merged span of ticks) as one record.
+pub fn encode_rollup(tick: &ClosedTick) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + tick.bins.len());
+    out.push(RECORD_VERSION);
+    put_closed(&mut out, tick);
+    out
+}
+
+/// A record written by [`encode_rollup`].
+pub fn decode_rollup(bytes: &[u8]) -> Result<ClosedTick, CorruptRecord> {
+    Reader::new(bytes)?.closed()
+}
+
+fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick) {
+    for value in [
+        u64::from(tick.requests),
+        u64::from(tick.errors),
+        u64::from(tick.latency_count),
+        u64::from(tick.zeros),
+        tick.latency_sum_nanos,
+    ] {
+        put_varint(out, value);
+    }
+    out.extend(tick.latency_max_seconds.to_le_bytes());
+    out.push(tick.width);
+    put_varint(out, tick.bins.len() as u64);
+    out.extend(&tick.bins);
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Reads a record, refusing anything truncated or malformed.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self, CorruptRecord> {
+        match bytes.first() {
+            Some(&RECORD_VERSION) => Ok(Reader { bytes, at: 1 }),
+            Some(_) => Err(CorruptRecord("unknown record version")),
+            None => Err(CorruptRecord("empty record")),
+        }
+    }
+
+    fn varint(&mut self) -> Result<u64, CorruptRecord> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self
+                .bytes
+                .get(self.at)
+                .ok_or(CorruptRecord("truncated number"))?;
+            self.at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(CorruptRecord("number too long"))
+    }
+
+    fn count(&mut self) -> Result<u32, CorruptRecord> {
+        u32::try_from(self.varint()?).map_err(|_| CorruptRecord("count beyond 32 bits"))
+    }
+
+    fn take(&mut self, len: usize) -> Result<&'a [u8], CorruptRecord> {
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or(CorruptRecord("truncated record"))?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn closed(&mut self) -> Result<ClosedTick, CorruptRecord> {
+        let requests = self.count()?;
+        let errors = self.count()?;
+        let latency_count = self.count()?;
+        let zeros = self.count()?;
+        let latency_sum_nanos = self.varint()?;
+        let max = self.take(8)?;
+        let latency_max_seconds = f64::from_le_bytes(<[u8; 8]>::try_from(max).unwrap_or_default());
+        let width = self.take(1)?[0];
+        let len = usize::try_from(self.varint()?).map_err(|_| CorruptRecord("bins length"))?;
+        let bins = self.take(len)?.to_vec();
+        if errors > requests || !latency_max_seconds.is_finite() || latency_max_seconds < 0.0 {
+            return Err(CorruptRecord("inconsistent counts"));
+        }
+        Ok(ClosedTick {
+            requests,
+            errors,
+            latency_count,
+            latency_max_seconds,
+            latency_sum_nanos,
+            zeros,
+            bins,
+            width,
+        })
+    }
+}
+
+/// Ticks merged into one: a rollup while it is being built, and any range's
+/// re-aggregation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Merged {
+    requests: u64,
+    errors: u64,
+    latency_count: u64,
+    latency_sum_nanos: u64,
+    latency_max_seconds: f64,
+    zeros: u64,
+    /// Counts by key from `first_key`.
+    bins: Vec<u64>,
+    first_key: i32,
+}
+
+/// Most bins a merge holds (keys span far less at any sane relative error).
+const MAX_MERGED_BINS: i64 = 1 << 16;
+
+impl Merged {
+    /// Adds one tick (or rollup). Returns false for bins that do not decode, having
+    /// added the counts.
+    pub fn add(&mut self, tick: &ClosedTick) -> bool {
+        self.requests += u64::from(tick.requests);
+        self.errors += u64::from(tick.errors);
+        self.latency_count += u64::from(tick.latency_count);
+        self.latency_sum_nanos = self
+            .latency_sum_nanos
+            .saturating_add(tick.latency_sum_nanos);
+        self.latency_max_seconds = self.latency_max_seconds.max(tick.latency_max_seconds);
+        self.zeros += u64::from(tick.zeros);
+        decode_bins(&tick.bins, tick.width, |key, count| {
+            self.add_bin(key, count)
+        })
+    }
+
+    fn add_bin(&mut self, key: i32, count: u32) {
+        if self.bins.is_empty() {
+            self.first_key = key;
+        }
+        let start = i64::from(self.first_key);
+        let end = start + self.bins.len() as i64;
+        let key = i64::from(key);
+        if key < start {
+            if end - key > MAX_MERGED_BINS {
+                return;
+            }
+            let grow = (start - key) as usize;
+            self.bins.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first_key = key as i32;
+        } else if key >= end {
+            if key - start >= MAX_MERGED_BINS {
+                return;
+            }
+            self.bins.resize((key - start + 1) as usize, 0);
+        }
+        self.bins[(key - i64::from(self.first_key)) as usize] += u64::from(count);
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.requests == 0 && self.latency_count == 0
+    }
+
+    /// The merge as one stored tick (counts saturate at 32 bits).
+    pub fn to_closed(&self) -> ClosedTick {
+        let bins: Vec<u32> = self.bins.iter().map(|&c| saturate(c)).collect();
+        let mut encoded = Vec::new();
+        let width = encode_bins(&bins, self.first_key, &mut encoded);
+        ClosedTick {
+            requests: saturate(self.requests),
+            errors: saturate(self.errors),
+            latency_count: saturate(self.latency_count),
+            latency_max_seconds: self.latency_max_seconds,
+            latency_sum_nanos: self.latency_sum_nanos,
+            zeros: saturate(self.zeros),
+            bins: encoded,
+            width,
+        }
+    }
+
+    /// The merge as a chart point at `t`, over `seconds` of time.
+    pub fn point(&self, layout: &SketchLayout, t: f64, seconds: f64) -> Point {
+        let [p50, p95, p99] = [0.50, 0.95, 0.99].map(|q| self.quantile(layout, q) as f32);
+        Point {
+            t,
+            p50,
+            p95,
+            p99,
+            rps: (self.requests as f64 / seconds.max(f64::MIN_POSITIVE)) as f32,
+            error_rate: if self.requests > 0 {
+                (self.errors as f64 / self.requests as f64) as f32
+            } else {
+                0.0
+            },
+            anomaly: false,
+        }
+    }
+
+    /// The sample of rank `floor(q * (n - 1))`, as the live window reads it.
+    fn quantile(&self, layout: &SketchLayout, q: f64) -> f64 {
+        let samples = self.zeros + self.bins.iter().sum::<u64>();
+        if samples == 0 {
+            return 0.0;
+        }
+        let rank = (q * (samples - 1) as f64) as u64;
+        if rank < self.zeros {
+            return 0.0;
+        }
+        let mut seen = self.zeros;
+        for (index, &count) in self.bins.iter().enumerate() {
+            seen += count;
+            if seen > rank {
+                let value = layout.value(self.first_key + index as i32);
+                return value.min(self.latency_max_seconds.max(0.0));
+            }
+        }
+        self.latency_max_seconds
+    }
+}
+
+fn saturate(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// Ticks at times `t` (each `tick_seconds` long) merged into steps of `step_seconds`
+/// from `from`: one point per step that had data, at the step's end.
+pub fn series<'a>(
+    layout: &SketchLayout,
+    ticks: impl IntoIterator<Item = (f64, &'a ClosedTick)>,
+    from: f64,
+    step_seconds: f64,
+    tick_seconds: f64,
+) -> Vec<Point> {
+    let step = step_seconds.max(tick_seconds).max(f64::MIN_POSITIVE);
+    let mut steps: Vec<(i64, Merged, f64)> = Vec::new();
+    for (t, tick) in ticks {
+        // A tick at `t` covers (t - tick, t]: it belongs to the step holding its start.
+        let index = ((t - tick_seconds - from) / step).floor() as i64;
+        if steps.last().is_none_or(|(last, _, _)| *last != index) {
+            steps.push((index, Merged::default(), 0.0));
+        }
+        if let Some((_, merged, covered)) = steps.last_mut() {
+            merged.add(tick);
+            *covered += tick_seconds;
+        }
+    }
+    steps
+        .iter()
+        .filter(|(_, merged, _)| !merged.is_empty())
+        .map(|(index, merged, covered)| {
+            let end = from + (*index + 1) as f64 * step;
+            merged.point(layout, end, covered.min(step))
+        })
+        .collect()
+}
+
+/// How long each resolution is kept, and the space it may take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retention {
+    /// Seconds of full (tick) resolution.
+    pub recent_seconds: f64,
+    /// Seconds a rollup spans.
+    pub rollup_seconds: f64,
+    /// Seconds of rollups.
+    pub rollup_keep_seconds: f64,
+    /// Bytes the history may take.
+    pub budget_bytes: f64,
+}
+
+impl Retention {
+    /// Ticks older than this are deleted at `now`.
+    pub fn ticks_cutoff(&self, now: f64) -> f64 {
+        now - self.recent_seconds
+    }
+
+    /// Rollups older than this are deleted at `now`.
+    pub fn rollups_cutoff(&self, now: f64) -> f64 {
+        now - self.rollup_keep_seconds
+    }
+
+    /// The start of the rollup holding time `t`.
+    pub fn rollup_start(&self, t: f64) -> f64 {
+        (t / self.rollup_seconds).floor() * self.rollup_seconds
+    }
+}
+
+/// Builds each module's rollup from its ticks as they close, handing over the
+/// finished ones when a tick crosses into the next span.
+#[derive(Debug, Default)]
+pub struct Rollups {
+    span_start: Option<f64>,
+    open: HashMap<u32, Merged>,
+}
+
+impl Rollups {
+    /// Adds the ticks closed at `t`. When `t` starts a new span, returns the finished
+    /// span's start and its rollups (by module id) first.
+    pub fn add(
+        &mut self,
+        retention: &Retention,
+        t: f64,
+        tick_seconds: f64,
+        modules: &[(u32, ClosedTick)],
+    ) -> Option<(f64, Vec<(u32, ClosedTick)>)> {
+        let start = retention.rollup_start(t - tick_seconds);
+        let finished = match self.span_start {
+            Some(open_start) if open_start != start => Some((open_start, self.take())),
+            _ => None,
+        };
+        self.span_start = Some(start);
+        for (id, tick) in modules {
+            self.open.entry(*id).or_default().add(tick);
+        }
+        finished.filter(|(_, rollups)| !rollups.is_empty())
+    }
+
+    fn take(&mut self) -> Vec<(u32, ClosedTick)> {
+        let mut rollups: Vec<(u32, ClosedTick)> = self
+            .open
+            .drain()
+            .filter(|(_, merged)| !merged.is_empty())
+            .map(|(id, merged)| (id, merged.to_closed()))
+            .collect();
+        rollups.sort_unstable_by_key(|(id, _)| *id);
+        rollups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::PerformanceMonitor;
+
+    /// Closed ticks of module "db" from a monitor fed `per_tick` latencies per tick.
+    fn ticks(per_tick: &[&[f64]]) -> Vec<(f64, ClosedTick)> {
+        let mut monitor = PerformanceMonitor::default();
+        per_tick
+            .iter()
+            .enumerate()
+            .map(|(k, latencies)| {
+                let now = 1000.0 + k as f64;
+                for (n, latency) in latencies.iter().enumerate() {
+                    monitor
+                        .record("db", *latency, n % 4 != 3, now)
+                        .expect("valid");
+                }
+                monitor.tick(now + 1.0);
+                let tick = monitor.module("db").and_then(|m| m.last_closed());
+                (now + 1.0, tick.expect("a closed tick"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_round_trip_and_corruption_is_refused() {
+        let closed = ticks(&[&[0.01, 0.02, 0.0, 0.5, 0.5, 0.5]]);
+        let tick = &closed[0].1;
+        assert_eq!((tick.requests, tick.errors, tick.zeros), (6, 1, 1));
+        let record = encode_tick(&[(3, tick.clone()), (9, ClosedTick::default())]);
+        let decoded = decode_tick(&record).expect("decodes");
+        assert_eq!(decoded[0], (3, tick.clone()));
+        assert_eq!(decoded[1], (9, ClosedTick::default()));
+        assert_eq!(decode_rollup(&encode_rollup(tick)), Ok(tick.clone()));
+        for cut in 0..record.len() {
+            assert!(decode_tick(&record[..cut]).is_err(), "truncated at {cut}");
+        }
+        let mut other_version = record.clone();
+        other_version[0] = 7;
+        assert_eq!(
+            decode_tick(&other_version),
+            Err(CorruptRecord("unknown record version"))
+        );
+        assert!(
+            decode_tick(&[
+                1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn replayed_ticks_rebuild_the_same_window() {
+        let latencies: Vec<Vec<f64>> = (0..90)
+            .map(|k| {
+                (0..(1 + k % 7) * 20)
+                    .map(|n| 0.001 * (1 + (n * 37 + k) % 400) as f64)
+                    .collect()
+            })
+            .collect();
+        let per_tick: Vec<&[f64]> = latencies.iter().map(Vec::as_slice).collect();
+        let mut original = PerformanceMonitor::default();
+        let mut replayed = PerformanceMonitor::default();
+        for (k, tick) in per_tick.iter().enumerate() {
+            let now = 1000.0 + k as f64;
+            for (n, latency) in tick.iter().enumerate() {
+                original
+                    .record("db", *latency, n % 9 != 0, now)
+                    .expect("valid");
+            }
+            original.tick(now + 1.0);
+            let closed = original
+                .module("db")
+                .and_then(|m| m.last_closed())
+                .expect("closed");
+            let stored = decode_tick(&encode_tick(&[(0, closed)])).expect("decodes");
+            replayed
+                .replay(
+                    "db",
+                    crate::monitor::ModuleSource::Events,
+                    &stored[0].1,
+                    now,
+                )
+                .expect("replays");
+            replayed.tick(now + 1.0);
+        }
+        let a = original.module("db").map(|m| m.statistics().clone());
+        let b = replayed.module("db").map(|m| m.statistics().clone());
+        let (a, b) = (a.expect("module"), b.expect("module"));
+        assert_eq!(a.percentiles, b.percentiles);
+        assert_eq!(a.window_requests, b.window_requests);
+        assert_eq!(a.error_rate, b.error_rate);
+        assert_eq!(a.latency_max, b.latency_max);
+        assert!((a.latency_mean - b.latency_mean).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ranges_re_aggregate_with_the_sketch_not_averaged_percentiles() {
+        // Nine quiet ticks then one slow burst: averaging per-tick p99s would say
+        // ~0.1 s; the merged sketch's p99 over the ten ticks is the burst's 2 s.
+        let quiet: Vec<f64> = vec![0.01; 100];
+        let slow: Vec<f64> = vec![2.0; 50];
+        let mut per_tick: Vec<&[f64]> = vec![&quiet; 9];
+        per_tick.push(&slow);
+        let closed = ticks(&per_tick);
+        let layout = SketchLayout::new(0.01, 4096);
+        let points = series(
+            &layout,
+            closed.iter().map(|(t, c)| (*t, c)),
+            1000.0,
+            10.0,
+            1.0,
+        );
+        assert_eq!(points.len(), 1, "{points:?}");
+        let point = points[0];
+        assert_eq!(point.t, 1010.0);
+        assert!((point.p99 - 2.0).abs() < 0.03, "p99 {}", point.p99);
+        assert!((point.p50 - 0.01).abs() < 0.0002, "p50 {}", point.p50);
+        assert!((point.rps - 95.0).abs() < 1e-3, "rps {}", point.rps);
+        assert!(
+            (point.error_rate - 0.24).abs() < 0.01,
+            "errors {}",
+            point.error_rate
+        );
+        // Two-second steps: five points, the last one slow.
+        let points = series(
+            &layout,
+            closed.iter().map(|(t, c)| (*t, c)),
+            1000.0,
+            2.0,
+            1.0,
+        );
+        assert_eq!(points.len(), 5);
+        assert!(points[4].p95 > 1.9 && points[3].p99 < 0.011, "{points:?}");
+    }
+
+    #[test]
+    fn rollups_close_per_span_and_merge_exactly() {
+        let retention = Retention {
+            recent_seconds: 30.0,
+            rollup_seconds: 60.0,
+            rollup_keep_seconds: 600.0,
+            budget_bytes: 1e9,
+        };
+        // Ticks closing at 1001..=1130 (an injected clock): spans start at 960, 1020,
+        // 1080; the 1020 span holds the ticks closing at 1021..=1080.
+        let latencies: Vec<f64> = vec![0.03; 10];
+        let per_tick: Vec<&[f64]> = vec![&latencies; 130];
+        let closed = ticks(&per_tick);
+        let mut rollups = Rollups::default();
+        let mut finished = Vec::new();
+        for (t, tick) in &closed {
+            if let Some(done) = rollups.add(&retention, *t, 1.0, &[(4, tick.clone())]) {
+                finished.push(done);
+            }
+        }
+        let starts: Vec<f64> = finished.iter().map(|(start, _)| *start).collect();
+        assert_eq!(starts, vec![960.0, 1020.0]);
+        let (_, span) = &finished[1];
+        assert_eq!(span[0].0, 4);
+        assert_eq!(span[0].1.requests, 600, "sixty ticks of ten");
+        let mut merged = Merged::default();
+        assert!(merged.add(&decode_rollup(&encode_rollup(&span[0].1)).expect("decodes")));
+        let point = merged.point(&SketchLayout::new(0.01, 4096), 1080.0, 60.0);
+        assert!(
+            (point.p95 - 0.03).abs() < 0.0006 && point.rps == 10.0,
+            "{point:?}"
+        );
+        assert_eq!(retention.ticks_cutoff(2000.0), 1970.0);
+        assert_eq!(retention.rollups_cutoff(2000.0), 1400.0);
+    }
+}
