@@ -25,6 +25,8 @@ pub struct Settings {
     pub webhooks: Vec<crate::webhook::WebhookSettings>,
     /// Desktop notifications, the favicon badge and the tone.
     pub notifications: crate::notify::NotificationSettings,
+    /// History kept in the browser (IndexedDB): resolutions, retention and budget.
+    pub history: crate::state::store::HistorySettings,
 }
 
 /// The simulator's part of the config.
@@ -111,6 +113,7 @@ impl AppConfig {
         validate_sources(&settings.sources).map_err(problem)?;
         crate::webhook::validate_webhooks(&settings.webhooks).map_err(problem)?;
         settings.notifications.check().map_err(problem)?;
+        settings.history.check().map_err(problem)?;
         Ok(AppConfig {
             settings,
             monitor,

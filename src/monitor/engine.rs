@@ -381,6 +381,11 @@ impl PerformanceMonitor {
         Ok(id)
     }
 
+    /// The bin layout every module's sketch uses (for re-aggregating stored ticks).
+    pub fn layout(&self) -> &SketchLayout {
+        &self.layout
+    }
+
     /// Sets a module's data source label.
     pub fn set_source(&mut self, id: ModuleId, source: ModuleSource) {
         if let Some(module) = self.modules.get_mut(id.index()) {

@@ -108,6 +108,11 @@ impl ModuleMetrics {
         self.window.last_closed()
     }
 
+    /// The open tick so far, in the stored form.
+    pub fn open_tick(&self) -> super::window::ClosedTick {
+        self.window.open_tick()
+    }
+
     /// Module name.
     pub fn name(&self) -> &str {
         &self.name

@@ -243,6 +243,11 @@ impl Simulator {
         Ok(())
     }
 
+    /// Generates nothing for the time up to `now` (a clock that jumped ahead).
+    pub fn skip_to(&mut self, now: f64) {
+        self.generated_until = self.generated_until.max(now);
+    }
+
     /// Generates the traffic of `(last call, now]` into the monitor's open tick.
     /// Call it at least once per tick, before `tick`, for events to land in their tick.
     pub fn advance(

@@ -488,6 +488,15 @@ impl WindowSketch {
         self.open_hi = self.open_hi.max(index);
     }
 
+    /// The open tick's touched run of bins (counts by key from the first key) and its
+    /// zero-latency samples.
+    pub fn open_bins(&self) -> (i32, &[u32], u32) {
+        let (lo, hi) = (usize::from(self.open_lo), usize::from(self.open_hi));
+        let touched = self.open.get(lo..hi.saturating_add(1).min(self.open.len()));
+        let first_key = self.key_offset + lo.min(self.open.len()) as i32;
+        (first_key, touched.unwrap_or_default(), self.open_zeros)
+    }
+
     /// Samples in the open tick, zeros included.
     pub fn open_count(&self) -> u64 {
         u64::from(self.open_total)

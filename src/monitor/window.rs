@@ -470,6 +470,24 @@ impl ModuleWindow {
         })
     }
 
+    /// The open tick so far, in the stored form (to carry it into another window).
+    pub fn open_tick(&self) -> ClosedTick {
+        let (first_key, bins, zeros) = self.sketch.open_bins();
+        let mut encoded = Vec::new();
+        let width = super::sketch::encode_bins(bins, first_key, &mut encoded);
+        let sampled = self.sketch.open_count();
+        ClosedTick {
+            requests: saturate_u32(sampled.saturating_add(self.counted.requests)),
+            errors: saturate_u32(u64::from(self.open.errors).saturating_add(self.counted.errors)),
+            latency_count: saturate_u32(sampled.saturating_add(self.counted.latency_count)),
+            latency_max_seconds: self.open.latency_max_seconds,
+            latency_sum_nanos: self.open.latency_sum_nanos,
+            zeros,
+            bins: encoded,
+            width,
+        }
+    }
+
     /// Adds a stored tick to the open tick, as if its requests had been recorded one
     /// by one. Returns false (having added what decoded) for bins that do not decode.
     pub fn add_closed(&mut self, layout: &SketchLayout, tick: &ClosedTick) -> bool {

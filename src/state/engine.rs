@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::config::AppConfig;
 use crate::monitor::simulate::Simulator;
-use crate::monitor::{AlertEvent, DashboardSnapshot, PerformanceMonitor};
+use crate::monitor::window::ClosedTick;
+use crate::monitor::{AlertEvent, DashboardSnapshot, ModuleSource, PerformanceMonitor};
 
 use super::history::History;
 
@@ -19,6 +20,10 @@ pub struct Engine {
     simulator: Option<Simulator>,
     /// Wall-clock start, Unix seconds.
     wall_start: f64,
+    /// Monitor time at `wall_start` (ahead of it after resuming a faster clock's history).
+    origin: f64,
+    /// Ticks closed since `keep_closed`, for storage to take.
+    closed: Option<Vec<ClosedStep>>,
     /// Simulated seconds per wall second.
     speed: f64,
     history: History,
@@ -31,6 +36,16 @@ pub struct Engine {
 impl Engine {
     /// An engine starting at `wall_now` (Unix seconds), with the simulator seeded by `seed`.
     pub fn new(config: &AppConfig, wall_now: f64, seed: u64, speed: f64) -> Engine {
+        Engine::build(config, wall_now, seed, speed, false)
+    }
+
+    /// The same, keeping every closed tick (the start-up window's included) for
+    /// storage to take with [`Engine::take_closed`].
+    pub fn keeping_closed(config: &AppConfig, wall_now: f64, seed: u64, speed: f64) -> Engine {
+        Engine::build(config, wall_now, seed, speed, true)
+    }
+
+    fn build(config: &AppConfig, wall_now: f64, seed: u64, speed: f64, keep: bool) -> Engine {
         let mut monitor = PerformanceMonitor::new(config.monitor.clone());
         let simulation = &config.settings.simulation;
         let mut problems = Vec::new();
@@ -63,6 +78,8 @@ impl Engine {
             monitor,
             simulator,
             wall_start: wall_now,
+            origin: wall_now,
+            closed: keep.then(Vec::new),
             speed: speed.clamp(1.0, 100.0),
             history: History::new(HISTORY_TICKS),
             last_snapshot,
@@ -77,13 +94,13 @@ impl Engine {
 
     /// The monitor's time at wall time `wall_now`: faster than the wall when `speed` > 1.
     pub fn now(&self, wall_now: f64) -> f64 {
-        self.wall_start + (wall_now - self.wall_start) * self.speed
+        self.origin + (wall_now - self.wall_start) * self.speed
     }
 
     /// The wall-clock time of monitor time `now` (the inverse of `now`), for what
     /// leaves the page (webhooks) when simulated time runs faster.
     pub fn wall_time(&self, now: f64) -> f64 {
-        self.wall_start + (now - self.wall_start) / self.speed
+        self.wall_start + (now - self.origin) / self.speed
     }
 
     /// Generates traffic up to `wall_now`, closes due ticks, records history and
@@ -99,6 +116,9 @@ impl Engine {
             self.advance_simulator(boundary);
             let tick_events = self.monitor.tick(boundary);
             self.history.record(&self.monitor, boundary, &tick_events);
+            if let Some(closed) = self.closed.as_mut() {
+                closed.push(ClosedStep::of(&self.monitor, boundary));
+            }
             events.extend(tick_events);
             self.last_tick = boundary;
             boundary += tick;
@@ -148,6 +168,75 @@ impl Engine {
         Arc::clone(&self.last_snapshot)
     }
 
+    /// The ticks closed since the last call (with `keep_closed`), oldest first.
+    pub fn take_closed(&mut self) -> Vec<ClosedStep> {
+        self.closed.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Resumes from stored ticks (oldest first): a fresh monitor replays them, then
+    /// the ticks closed since start and the open tick, and replaces the current one.
+    /// Windows, detectors' baselines and alert states come back as they were, and the
+    /// replay's alert transitions are not announced again. Returns the ticks replayed.
+    pub fn resume(&mut self, stored: &[StoredStep], wall_now: f64) -> usize {
+        let Some(newest) = stored.last().map(|step| step.t) else {
+            return 0;
+        };
+        let tick = self.monitor.config().tick_seconds;
+        let now = self.now(wall_now);
+        // A faster clock may have run ahead of the wall before the reload: continue
+        // from where it was.
+        if newest + tick > now {
+            self.origin += newest + tick - now;
+            let now = self.now(wall_now);
+            if let Some(simulator) = self.simulator.as_mut() {
+                simulator.skip_to(now);
+            }
+        }
+        let live: Vec<ClosedStep> = self
+            .take_closed()
+            .into_iter()
+            .filter(|step| step.t > newest)
+            .collect();
+        let mut monitor = PerformanceMonitor::new(self.monitor.config().clone());
+        let mut history = History::new(HISTORY_TICKS);
+        let mut replayed = 0;
+        for step in stored {
+            for (name, source, closed) in &step.modules {
+                // A module past the cap or misnamed was refused live as well.
+                let _ = monitor.replay(name, *source, closed, step.t - tick);
+            }
+            let events = monitor.tick(step.t);
+            history.record(&monitor, step.t, &events);
+            replayed += 1;
+        }
+        for step in &live {
+            for (index, closed) in &step.modules {
+                if let Some(module) = self.monitor.modules().get(*index) {
+                    let _ = monitor.replay(module.name(), module.source(), closed, step.t - tick);
+                }
+            }
+            let events = monitor.tick(step.t);
+            history.record(&monitor, step.t, &events);
+        }
+        let open_at = self.last_tick.max(newest);
+        for module in self.monitor.modules() {
+            let _ = monitor.replay(module.name(), module.source(), &module.open_tick(), open_at);
+        }
+        self.last_tick = self.last_tick.max(newest);
+        if let Some(simulator) = self.simulator.as_mut()
+            && let Err(error) = simulator.register(&mut monitor, open_at)
+        {
+            self.problems.push(format!("simulator: {error}"));
+        }
+        self.monitor = monitor;
+        self.history = history;
+        self.last_snapshot = Arc::new(self.monitor.snapshot(self.last_tick));
+        if let Some(closed) = self.closed.as_mut() {
+            closed.extend(live);
+        }
+        replayed
+    }
+
     /// The chart history.
     pub fn history(&self) -> &History {
         &self.history
@@ -182,6 +271,38 @@ impl Engine {
     pub fn speed(&self) -> f64 {
         self.speed
     }
+}
+
+/// The ticks one `tick` closed: each module that had data, by its index in the
+/// monitor, in the stored form.
+#[derive(Debug, Clone)]
+pub struct ClosedStep {
+    /// Tick time (monitor time), Unix seconds.
+    pub t: f64,
+    /// Module index (in `PerformanceMonitor::modules`) and its tick.
+    pub modules: Vec<(usize, ClosedTick)>,
+}
+
+impl ClosedStep {
+    fn of(monitor: &PerformanceMonitor, t: f64) -> ClosedStep {
+        let modules = monitor
+            .modules()
+            .iter()
+            .enumerate()
+            .filter_map(|(index, module)| Some((index, module.last_closed()?)))
+            .filter(|(_, tick)| tick.requests > 0 || tick.latency_count > 0)
+            .collect();
+        ClosedStep { t, modules }
+    }
+}
+
+/// A stored tick, read back for resuming: each module by name and source.
+#[derive(Debug, Clone)]
+pub struct StoredStep {
+    /// Tick time (monitor time), Unix seconds.
+    pub t: f64,
+    /// Module name, source and tick.
+    pub modules: Vec<(String, ModuleSource, ClosedTick)>,
 }
 
 /// Most simulated events generated at start-up to fill the window (a few ms of work).
@@ -262,6 +383,77 @@ mod tests {
             engine.watch(&[""], 1_003.0).is_err(),
             "an empty name is refused"
         );
+    }
+
+    /// What storage would have kept of `engine`'s closed ticks.
+    fn stored(engine: &mut Engine) -> Vec<StoredStep> {
+        let steps = engine.take_closed();
+        let modules = engine.monitor().modules();
+        steps
+            .into_iter()
+            .map(|step| StoredStep {
+                t: step.t,
+                modules: step
+                    .modules
+                    .into_iter()
+                    .map(|(index, tick)| {
+                        let module = &modules[index];
+                        (module.name().to_owned(), module.source(), tick)
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reload_resumes_windows_and_firing_alerts_without_announcing_them() {
+        let config = AppConfig::defaults();
+        let mut before = Engine::keeping_closed(&config, 0.0, 3, 10.0);
+        let mut firing = Vec::new();
+        for second in 1..=5 {
+            let (snapshot, _) = before.step(f64::from(second));
+            firing = snapshot
+                .alerts
+                .iter()
+                .filter(|a| a.state == crate::monitor::AlertState::Firing)
+                .map(|a| (a.module.clone(), a.metric.clone(), a.level, a.timestamp))
+                .collect();
+        }
+        assert!(
+            !firing.is_empty(),
+            "the incident fires within 50 simulated seconds"
+        );
+        let stored = stored(&mut before);
+        let old = before.snapshot();
+        // The reload: a new page at wall time 5.2, whose clock starts behind the
+        // stored ticks (they ran ten times faster).
+        let mut after = Engine::keeping_closed(&config, 5.2, 4, 10.0);
+        assert_eq!(after.resume(&stored, 5.2), stored.len());
+        let resumed = after.snapshot();
+        for (module, metric, level, started) in &firing {
+            let alert = resumed
+                .alerts
+                .iter()
+                .find(|a| &a.module == module && &a.metric == metric && a.level == *level);
+            let alert = alert.unwrap_or_else(|| panic!("{module} {metric} resumed"));
+            assert_eq!(alert.state, crate::monitor::AlertState::Firing);
+            assert_eq!(alert.timestamp, *started, "the same alert, not a new one");
+        }
+        let db = (&old.modules["database"], &resumed.modules["database"]);
+        assert_eq!(db.0.percentiles, db.1.percentiles);
+        assert_eq!(db.0.window.requests, db.1.window.requests);
+        let (_, events) = after.step(5.5);
+        let refired: Vec<_> = events
+            .iter()
+            .filter(|e| e.transition == crate::monitor::Transition::Firing)
+            .filter(|e| {
+                firing.iter().any(|(m, metric, _, _)| {
+                    *m == e.alert.module && *metric == e.alert.metric.to_string()
+                })
+            })
+            .collect();
+        assert!(refired.is_empty(), "announced again: {refired:?}");
+        assert!(after.snapshot().timestamp > old.timestamp);
     }
 
     #[test]

@@ -317,6 +317,87 @@ pub fn series<'a>(
         .collect()
 }
 
+/// The `history` part of the config: what is stored in the browser, for how long.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HistorySettings {
+    /// Keep history in IndexedDB, and resume from it on reload.
+    pub enabled: bool,
+    /// Hours kept at full (tick) resolution.
+    pub recent_hours: f64,
+    /// Seconds each rollup spans.
+    pub rollup_seconds: f64,
+    /// Days of rollups kept.
+    pub rollup_days: f64,
+    /// MiB the history may take; beyond it writes stop and the page says so.
+    pub budget_mib: f64,
+    /// Ticks replayed on reload, so that windows and detectors' baselines resume
+    /// (at least the window).
+    pub resume_ticks: u32,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        HistorySettings {
+            enabled: true,
+            recent_hours: 6.0,
+            rollup_seconds: 60.0,
+            rollup_days: 7.0,
+            budget_mib: 512.0,
+            resume_ticks: 600,
+        }
+    }
+}
+
+impl HistorySettings {
+    /// Checks the settings; the message names the field.
+    pub fn check(&self) -> Result<(), String> {
+        let within =
+            |value: f64, low: f64, high: f64| value.is_finite() && (low..=high).contains(&value);
+        if !within(self.recent_hours, 0.0, 168.0) {
+            return Err(format!(
+                "history.recent_hours must be between 0 and 168 (got {})",
+                self.recent_hours
+            ));
+        }
+        if !within(self.rollup_seconds, 10.0, 86_400.0) {
+            return Err(format!(
+                "history.rollup_seconds must be between 10 and 86400 (got {})",
+                self.rollup_seconds
+            ));
+        }
+        if !within(self.rollup_days, 0.0, 366.0) {
+            return Err(format!(
+                "history.rollup_days must be between 0 and 366 (got {})",
+                self.rollup_days
+            ));
+        }
+        if !within(self.budget_mib, 0.001, 1_000_000.0) {
+            return Err(format!(
+                "history.budget_mib must be between 0.001 and 1000000 (got {})",
+                self.budget_mib
+            ));
+        }
+        if self.resume_ticks > 100_000 {
+            return Err(format!(
+                "history.resume_ticks must be at most 100000 (got {})",
+                self.resume_ticks
+            ));
+        }
+        Ok(())
+    }
+
+    /// The retention these settings ask for.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            recent_seconds: self.recent_hours * 3600.0,
+            rollup_seconds: self.rollup_seconds,
+            rollup_keep_seconds: self.rollup_days * 86_400.0,
+            budget_bytes: self.budget_mib * 1024.0 * 1024.0,
+        }
+    }
+}
+
 /// How long each resolution is kept, and the space it may take.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Retention {
