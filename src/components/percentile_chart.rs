@@ -2,6 +2,8 @@
 //! together with the threshold lines and anomaly marks, throughput, and error rate.
 //! Each redraws at every tick (skipped while the page is hidden).
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -99,6 +101,9 @@ pub fn MetricChart(
     module: String,
     /// What to draw.
     kind: ChartKind,
+    /// Points of a picked range of stored history, drawn instead of the live ones.
+    #[prop(optional)]
+    range: Option<RwSignal<Option<Arc<Vec<Point>>>>>,
 ) -> impl IntoView {
     let app = use_app();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -157,9 +162,13 @@ pub fn MetricChart(
         if platform::page_hidden() {
             return;
         }
-        let points: Vec<Point> = app
-            .engine
-            .with_value(|e| e.history().points(&draw_module).copied().collect());
+        let picked = range.and_then(|range| range.get());
+        let points: Vec<Point> = match picked {
+            Some(points) => points.to_vec(),
+            None => app
+                .engine
+                .with_value(|e| e.history().points(&draw_module).copied().collect()),
+        };
         let scale = platform::device_pixel_ratio();
         let width = f64::from(element.client_width().max(200));
         let height = f64::from(element.client_height().max(120));
@@ -180,7 +189,10 @@ pub fn MetricChart(
             data-draw-ms=move || format!("{:.3}", draw_ms.get())
             data-points=move || {
                 app.tick.track();
-                app.engine.with_value(|e| e.history().points(&count_module).count())
+                match range.and_then(|range| range.get()) {
+                    Some(points) => points.len(),
+                    None => app.engine.with_value(|e| e.history().points(&count_module).count()),
+                }
             }
         >
             <figcaption>

@@ -94,6 +94,51 @@ pub fn SummaryBar() -> impl IntoView {
                     {move || format!("updated {}", format::clock(snapshot.with(|s| s.timestamp)))}
                 </span>
             </div>
+            <div
+                class=move || format!("stat history history-{}", app.history.with(|h| h.state.name()))
+                data-testid="history-status"
+                data-state=move || app.history.with(|h| h.state.name())
+                title=move || app.history.with(|h| h.message.clone())
+            >
+                <span class="stat-value small">{move || app.history.with(|h| h.state.name())}</span>
+                <span class="stat-label">{move || app.history.with(history_line)}</span>
+            </div>
+            {move || {
+                app.history
+                    .with(|h| {
+                        (!h.message.is_empty())
+                            .then(|| {
+                                view! {
+                                    <p class="history-problem" data-testid="history-problem" role="status">
+                                        {format!("History: {}", h.message)}
+                                    </p>
+                                }
+                            })
+                    })
+            }}
         </section>
+    }
+}
+
+/// The history chip's second line: what is stored, or why not.
+fn history_line(status: &crate::state::storage::HistoryStatus) -> String {
+    use crate::state::storage::HistoryState;
+    match status.state {
+        HistoryState::Off => "history not stored".to_owned(),
+        HistoryState::Opening => "history: opening".to_owned(),
+        HistoryState::Recording | HistoryState::Full => {
+            let usage = status
+                .usage_bytes
+                .map(|used| {
+                    format!(
+                        "{} of {}",
+                        format::bytes(used),
+                        format::bytes(status.budget_bytes)
+                    )
+                })
+                .unwrap_or_else(|| format!("budget {}", format::bytes(status.budget_bytes)));
+            format!("history · {usage} · resumed {} ticks", status.resumed_ticks)
+        }
+        HistoryState::Unavailable | HistoryState::Failed => "history: live only".to_owned(),
     }
 }

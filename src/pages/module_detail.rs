@@ -1,10 +1,14 @@
 //! One module: its numbers, its charts and its alerts; reached by `#/modules/{name}`.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::components::{AlertList, ChartKind, MetricChart, status_class};
 use crate::format;
 use crate::route::Route;
+use crate::state::history::Point;
+use crate::state::storage::{HistoryState, load_range};
 use crate::state::use_app;
 
 /// The detail view of `module`.
@@ -52,6 +56,8 @@ pub fn ModuleDetail(
             })
         }
     };
+    let range = RwSignal::new(None::<Arc<Vec<Point>>>);
+    let picked = RwSignal::new(0usize);
     let title = module.clone();
     let charts_module = module.clone();
     let alerts_module = module.clone();
@@ -64,13 +70,111 @@ pub fn ModuleDetail(
                 fallback=move || view! { <p class="empty">"No module of this name is monitored (yet)."</p> }
             >
                 <p class="detail-line" data-testid="detail-line">{line.clone()}</p>
+                <RangePicker module=charts_module.clone() range=range picked=picked />
                 <div class="charts">
-                    <MetricChart module=charts_module.clone() kind=ChartKind::Latency />
-                    <MetricChart module=charts_module.clone() kind=ChartKind::Throughput />
-                    <MetricChart module=charts_module.clone() kind=ChartKind::ErrorRate />
+                    <MetricChart module=charts_module.clone() kind=ChartKind::Latency range=range />
+                    <MetricChart module=charts_module.clone() kind=ChartKind::Throughput range=range />
+                    <MetricChart module=charts_module.clone() kind=ChartKind::ErrorRate range=range />
                 </div>
             </Show>
             <AlertList module=alerts_module />
         </article>
+    }
+}
+
+/// The ranges offered: label and seconds (0: the live window in memory).
+const RANGES: [(&str, f64); 5] = [
+    ("live", 0.0),
+    ("1 h", 3600.0),
+    ("6 h", 6.0 * 3600.0),
+    ("24 h", 86_400.0),
+    ("7 d", 7.0 * 86_400.0),
+];
+
+/// Points a stored range is re-aggregated to, at most.
+const RANGE_POINTS: usize = 1440;
+
+/// Picks what the charts show: the live window, or a range of stored history (merged
+/// rollups, re-aggregated with the sketch).
+#[component]
+fn RangePicker(
+    module: String,
+    range: RwSignal<Option<Arc<Vec<Point>>>>,
+    picked: RwSignal<usize>,
+) -> impl IntoView {
+    let app = use_app();
+    let note = RwSignal::new(String::new());
+    let stored = move || {
+        app.history
+            .with(|h| matches!(h.state, HistoryState::Recording | HistoryState::Full))
+    };
+    let module = StoredValue::new(module);
+    let pick = move |index: usize| {
+        picked.set(index);
+        let seconds = RANGES[index].1;
+        if seconds == 0.0 {
+            range.set(None);
+            note.set(String::new());
+            return;
+        }
+        let Some(Some(keeper)) = app.keeper.try_get_value() else {
+            note.set("History is not stored on this page.".to_owned());
+            return;
+        };
+        let Some((layout, to)) = app.engine.try_with_value(|e| {
+            (
+                e.monitor().layout().clone(),
+                e.now(crate::platform::now_seconds()),
+            )
+        }) else {
+            return;
+        };
+        note.set("loading…".to_owned());
+        let module = module.get_value();
+        let started = crate::platform::performance_now();
+        leptos::task::spawn_local(async move {
+            let loaded = load_range(keeper, layout, module, to - seconds, to, RANGE_POINTS).await;
+            // A later pick wins.
+            if picked.get_untracked() != index {
+                return;
+            }
+            match loaded {
+                Ok(points) => {
+                    let ms = crate::platform::performance_now() - started;
+                    note.set(format!(
+                        "{} points from stored history, loaded in {ms:.0} ms",
+                        points.len()
+                    ));
+                    range.set(Some(Arc::new(points)));
+                }
+                Err(error) => {
+                    note.set(error);
+                    range.set(Some(Arc::new(Vec::new())));
+                }
+            }
+        });
+    };
+    view! {
+        <div class="range-picker" role="group" aria-label="Time range" data-testid="range-picker">
+            {RANGES
+                .iter()
+                .enumerate()
+                .map(|(index, (label, _))| {
+                    view! {
+                        <button
+                            type="button"
+                            class="range"
+                            data-testid=format!("range-{index}")
+                            aria-pressed=move || (picked.get() == index).to_string()
+                            disabled=move || { index != 0 && !stored() }
+                            on:click=move |_| pick(index)
+                        >
+                            {*label}
+                        </button>
+                    }
+                })
+                .collect_view()}
+            <span class="hint" data-testid="range-note">{move || note.get()}</span>
+        </div>
     }
 }

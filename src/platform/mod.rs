@@ -3,6 +3,7 @@
 //! clear error instead of panicking when the browser refuses.
 
 pub mod net;
+pub mod storage;
 pub mod streams;
 
 use wasm_bindgen::closure::Closure;

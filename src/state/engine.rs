@@ -168,6 +168,11 @@ impl Engine {
         Arc::clone(&self.last_snapshot)
     }
 
+    /// Stops keeping closed ticks (storage gave up).
+    pub fn stop_keeping(&mut self) {
+        self.closed = None;
+    }
+
     /// The ticks closed since the last call (with `keep_closed`), oldest first.
     pub fn take_closed(&mut self) -> Vec<ClosedStep> {
         self.closed.as_mut().map(std::mem::take).unwrap_or_default()

@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod history;
 pub mod sources;
+pub mod storage;
 pub mod store;
 pub mod webhooks;
 
@@ -90,6 +91,10 @@ pub struct AppState {
     digest: StoredValue<crate::notify::Digest, LocalStorage>,
     /// Desktop notifications: `granted`, `denied`, `default` or `unsupported`.
     pub notifications: RwSignal<String>,
+    /// The stored history's keeper (the app's own page only).
+    pub keeper: StoredValue<Option<storage::SharedKeeper>, LocalStorage>,
+    /// The stored history's status.
+    pub history: RwSignal<storage::HistoryStatus>,
 }
 
 impl AppState {
@@ -102,7 +107,15 @@ impl AppState {
     ) -> AppState {
         let wall_now = platform::now_seconds();
         let speed = speed_override.unwrap_or(config.settings.simulation.speed);
-        let engine = Engine::new(&config, wall_now, wall_now.to_bits(), speed);
+        // History is kept on the app's own page; an embedding host owns its data.
+        let keep_history = config.settings.history.enabled && !placement.embedded();
+        let engine = if keep_history {
+            Engine::keeping_closed(&config, wall_now, wall_now.to_bits(), speed)
+        } else {
+            Engine::new(&config, wall_now, wall_now.to_bits(), speed)
+        };
+        let keeper = keep_history
+            .then(|| storage::Keeper::new(&config.settings.history, config.monitor.tick_seconds));
         let snapshot = RwSignal::new(engine.snapshot());
         let tick_seconds = config.monitor.tick_seconds;
         let source_settings = config.settings.sources.clone();
@@ -131,6 +144,13 @@ impl AppState {
             webhooks: RwSignal::new(Vec::new()),
             digest: StoredValue::new_local(crate::notify::Digest::default()),
             notifications: RwSignal::new(platform::notifications_permission()),
+            keeper: StoredValue::new_local(keeper.clone()),
+            history: RwSignal::new(
+                keeper
+                    .as_ref()
+                    .map(|k| k.borrow().status())
+                    .unwrap_or_default(),
+            ),
         };
         provide_context(state);
         let alive = Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -158,8 +178,28 @@ impl AppState {
         state.webhook_runners.set_value(runners);
         state.refresh_webhooks();
         on_cleanup(move || alive.store(false, std::sync::atomic::Ordering::Relaxed));
+        if let Some(keeper) = keeper {
+            let engine = state.engine;
+            leptos::task::spawn_local(async move {
+                storage::open_and_resume(keeper, engine, state.history_publisher()).await;
+                // The resumed window, alerts and charts show at once.
+                if let Some(snapshot) = state.engine.try_with_value(Engine::snapshot) {
+                    state.snapshot.set(snapshot);
+                    state.tick.update(|n| *n += 1);
+                }
+            });
+        }
         state.run_ticks(tick_seconds, speed);
         state
+    }
+
+    /// Publishes a history status when it changed.
+    fn history_publisher(self) -> impl Fn(storage::HistoryStatus) + Clone + 'static {
+        move |status| {
+            if self.history.try_with_untracked(|shown| *shown != status) == Some(true) {
+                self.history.set(status);
+            }
+        }
     }
 
     fn run_ticks(self, tick_seconds: f64, speed: f64) {
@@ -184,6 +224,14 @@ impl AppState {
         else {
             return;
         };
+        let mut resuming = false;
+        if let Some(Some(keeper)) = self.keeper.try_get_value() {
+            // Until the stored history is resumed, this monitor's transitions are
+            // provisional (the resumed one replaces it): nobody is told of them.
+            resuming = keeper.borrow().status().state == storage::HistoryState::Opening;
+            storage::step(&keeper, self.engine, &events, self.history_publisher());
+        }
+        let events = if resuming { Vec::new() } else { events };
         if !events.is_empty() {
             self.alert_hooks
                 .with_value(|hooks| hooks.iter().for_each(|(_, hook)| hook(&events)));

@@ -11,6 +11,7 @@ mod browser;
 mod config_io;
 mod dashboard;
 mod embed;
+mod history;
 mod notify;
 mod peers;
 mod sources;

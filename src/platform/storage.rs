@@ -1,0 +1,294 @@
+//! IndexedDB through `rexie`: the history's four object stores, and errors sorted into
+//! what the page can tell the user. Values are the byte records of `state::store`.
+//!
+//! Stores: `ticks` (key: tick time; one record of every module), `rollups` (key:
+//! `[module id, span start]`), `alerts` (auto-increment; one JSON transition each) and
+//! `meta` (key: a name; JSON text).
+
+use js_sys::{Array, Uint8Array};
+use rexie::{KeyRange, ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The database's name on this origin.
+const DB_NAME: &str = "redline-history";
+/// The schema version; a database of a newer one is left alone (see `StorageError`).
+const DB_VERSION: u32 = 1;
+
+/// What went wrong, sorted by what the user can do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageError {
+    /// No IndexedDB here (private mode, disabled storage, a sandboxed frame).
+    Unavailable(String),
+    /// The browser's quota is used up.
+    Quota(String),
+    /// The database was written by a newer redline.
+    Version(String),
+    /// Anything else the browser reported.
+    Failed(String),
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageError::Unavailable(m) => write!(f, "IndexedDB is unavailable: {m}"),
+            StorageError::Quota(m) => write!(f, "the browser's storage quota is used up: {m}"),
+            StorageError::Version(m) => {
+                write!(
+                    f,
+                    "the stored history is from a newer version of redline: {m}"
+                )
+            }
+            StorageError::Failed(m) => write!(f, "IndexedDB failed: {m}"),
+        }
+    }
+}
+
+impl From<rexie::Error> for StorageError {
+    fn from(error: rexie::Error) -> Self {
+        // rexie's own message is generic; the cause holds the browser's.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        if message.contains("QuotaExceeded") {
+            StorageError::Quota(message)
+        } else if message.contains("VersionError") {
+            StorageError::Version(message)
+        } else if message.contains("SecurityError") || message.contains("InvalidAccess") {
+            StorageError::Unavailable(message)
+        } else {
+            StorageError::Failed(message)
+        }
+    }
+}
+
+/// An open history database.
+pub struct Db {
+    rexie: Rexie,
+}
+
+/// One write: a tick record, finished rollups, alert transitions and meta entries,
+/// committed together.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// `(tick time, record)`.
+    pub ticks: Vec<(f64, Vec<u8>)>,
+    /// `(module id, span start, record)`.
+    pub rollups: Vec<(u32, f64, Vec<u8>)>,
+    /// JSON transitions.
+    pub alerts: Vec<String>,
+    /// `(name, JSON)`.
+    pub meta: Vec<(&'static str, String)>,
+}
+
+impl Batch {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.ticks.is_empty()
+            && self.rollups.is_empty()
+            && self.alerts.is_empty()
+            && self.meta.is_empty()
+    }
+
+    /// Bytes of the records (an estimate of what the write adds).
+    pub fn bytes(&self) -> usize {
+        self.ticks.iter().map(|(_, r)| r.len() + 8).sum::<usize>()
+            + self
+                .rollups
+                .iter()
+                .map(|(_, _, r)| r.len() + 12)
+                .sum::<usize>()
+            + self.alerts.iter().map(String::len).sum::<usize>()
+            + self.meta.iter().map(|(_, v)| v.len()).sum::<usize>()
+    }
+}
+
+/// True when this page can reach IndexedDB at all.
+pub fn available() -> Result<(), StorageError> {
+    let window = web_sys::window().ok_or_else(|| StorageError::Unavailable("no window".into()))?;
+    match js_sys::Reflect::get(&window, &JsValue::from_str("indexedDB")) {
+        Ok(factory) if !factory.is_undefined() && !factory.is_null() => Ok(()),
+        Ok(_) => Err(StorageError::Unavailable(
+            "this browser or page has no indexedDB".into(),
+        )),
+        Err(error) => Err(StorageError::Unavailable(describe(&error))),
+    }
+}
+
+fn describe(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+impl Db {
+    /// Opens (creating or upgrading) the database.
+    pub async fn open() -> Result<Db, StorageError> {
+        available()?;
+        let rexie = Rexie::builder(DB_NAME)
+            .version(DB_VERSION)
+            .add_object_store(ObjectStore::new("ticks"))
+            .add_object_store(ObjectStore::new("rollups"))
+            .add_object_store(ObjectStore::new("alerts").auto_increment(true))
+            .add_object_store(ObjectStore::new("meta"))
+            .build()
+            .await?;
+        Ok(Db { rexie })
+    }
+
+    /// Writes a batch in one transaction.
+    pub async fn write(&self, batch: Batch) -> Result<(), StorageError> {
+        let transaction = self.rexie.transaction(
+            &["ticks", "rollups", "alerts", "meta"],
+            TransactionMode::ReadWrite,
+        )?;
+        // Every request is issued before any is awaited: one round of waiting per store.
+        let ticks = batch
+            .ticks
+            .iter()
+            .map(|(t, record)| (bytes(record), Some(JsValue::from_f64(*t))));
+        transaction.store("ticks")?.put_all(ticks).await?;
+        let rollups = batch
+            .rollups
+            .iter()
+            .map(|(id, start, record)| (bytes(record), Some(rollup_key(*id, *start))));
+        transaction.store("rollups")?.put_all(rollups).await?;
+        let alerts = batch.alerts.iter().map(|a| (JsValue::from_str(a), None));
+        transaction.store("alerts")?.add_all(alerts).await?;
+        let meta = batch
+            .meta
+            .iter()
+            .map(|(name, value)| (JsValue::from_str(value), Some(JsValue::from_str(name))));
+        transaction.store("meta")?.put_all(meta).await?;
+        transaction.done().await?;
+        Ok(())
+    }
+
+    /// A meta entry.
+    pub async fn meta(&self, name: &str) -> Result<Option<String>, StorageError> {
+        let transaction = self
+            .rexie
+            .transaction(&["meta"], TransactionMode::ReadOnly)?;
+        let value = transaction
+            .store("meta")?
+            .get(JsValue::from_str(name))
+            .await?;
+        Ok(value.and_then(|v| v.as_string()))
+    }
+
+    /// Tick records with times in `[from, to]`, oldest first; records that are not
+    /// bytes come back empty (corrupt).
+    pub async fn ticks(&self, from: f64, to: f64) -> Result<Vec<(f64, Vec<u8>)>, StorageError> {
+        let transaction = self
+            .rexie
+            .transaction(&["ticks"], TransactionMode::ReadOnly)?;
+        let range = KeyRange::bound(&JsValue::from_f64(from), &JsValue::from_f64(to), None, None)
+            .map_err(rexie::Error::from)?;
+        let pairs = transaction
+            .store("ticks")?
+            .scan(Some(range), None, None, None)
+            .await?;
+        Ok(pairs
+            .into_iter()
+            .map(|(key, value)| (key.as_f64().unwrap_or(f64::NAN), to_vec(&value)))
+            .collect())
+    }
+
+    /// One module's rollups with starts in `[from, to]`, oldest first.
+    pub async fn rollups(
+        &self,
+        id: u32,
+        from: f64,
+        to: f64,
+    ) -> Result<Vec<(f64, Vec<u8>)>, StorageError> {
+        let transaction = self
+            .rexie
+            .transaction(&["rollups"], TransactionMode::ReadOnly)?;
+        let range = KeyRange::bound(&rollup_key(id, from), &rollup_key(id, to), None, None)
+            .map_err(rexie::Error::from)?;
+        let pairs = transaction
+            .store("rollups")?
+            .scan(Some(range), None, None, None)
+            .await?;
+        Ok(pairs
+            .into_iter()
+            .map(|(key, value)| {
+                let start = Array::from(&key).get(1).as_f64().unwrap_or(f64::NAN);
+                (start, to_vec(&value))
+            })
+            .collect())
+    }
+
+    /// Deletes ticks before `ticks_before` and, for modules `0..modules`, rollups
+    /// starting before `rollups_before`.
+    pub async fn prune(
+        &self,
+        ticks_before: f64,
+        rollups_before: f64,
+        modules: u32,
+    ) -> Result<(), StorageError> {
+        let transaction = self
+            .rexie
+            .transaction(&["ticks", "rollups"], TransactionMode::ReadWrite)?;
+        let old = KeyRange::upper_bound(&JsValue::from_f64(ticks_before), Some(true))
+            .map_err(rexie::Error::from)?;
+        transaction.store("ticks")?.delete(range_value(old)).await?;
+        let rollups = transaction.store("rollups")?;
+        for id in 0..modules {
+            let old = KeyRange::bound(
+                &rollup_key(id, f64::MIN),
+                &rollup_key(id, rollups_before),
+                None,
+                Some(true),
+            )
+            .map_err(rexie::Error::from)?;
+            rollups.delete(range_value(old)).await?;
+        }
+        transaction.done().await?;
+        Ok(())
+    }
+}
+
+fn bytes(record: &[u8]) -> JsValue {
+    Uint8Array::from(record).into()
+}
+
+fn to_vec(value: &JsValue) -> Vec<u8> {
+    value
+        .dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .unwrap_or_default()
+}
+
+fn rollup_key(id: u32, start: f64) -> JsValue {
+    Array::of2(&JsValue::from(id), &JsValue::from_f64(start)).into()
+}
+
+/// A key range as the value `delete` takes (IndexedDB accepts a range there).
+fn range_value(range: KeyRange) -> JsValue {
+    web_sys::IdbKeyRange::from(range).into()
+}
+
+/// Bytes this origin stores, as the browser estimates them (`navigator.storage`).
+pub async fn usage_bytes() -> Option<f64> {
+    let window = web_sys::window()?;
+    let navigator = js_sys::Reflect::get(&window, &JsValue::from_str("navigator")).ok()?;
+    let storage = js_sys::Reflect::get(&navigator, &JsValue::from_str("storage")).ok()?;
+    let estimate = js_sys::Reflect::get(&storage, &JsValue::from_str("estimate"))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let promise = estimate
+        .call0(&storage)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let result = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    js_sys::Reflect::get(&result, &JsValue::from_str("usage"))
+        .ok()?
+        .as_f64()
+}
