@@ -57,6 +57,11 @@ async function serve(root) {
       res.end(metricsPage());
       return;
     }
+    if (url.pathname === "/history-off.json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ history: { enabled: false } }));
+      return;
+    }
     if (url.pathname === "/scrape-200.json") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(scrapeConfig);
@@ -265,6 +270,82 @@ async function busyShare(p, seconds) {
   }
   results.chart_redraw_ms_600_points = +median(draws).toFixed(2);
   await p.screenshot({ path: "target/measure-detail.png" });
+  await context.close();
+}
+
+// Stored history at 500 modules: the tick's main-thread cost with history kept (each
+// step's records prepared and handed to IndexedDB) against the same page without it,
+// alternated twice in one run; the difference is what keeping history costs.
+{
+  const costs = { on: [], off: [] };
+  for (let round = 0; round < 2; round++) {
+    for (const [label, query] of [["on", "?modules=500"], ["off", "?modules=500&config=history-off.json"]]) {
+      const { p, context } = await page(query);
+      await p.waitForSelector("[data-testid=module-row]", { timeout: 30000 });
+      if (label === "on") {
+        await p.waitForFunction(() => document.querySelector("[data-testid=history-status]")?.dataset.state === "recording", null, { timeout: 30000 });
+      }
+      await sleep(3000);
+      costs[label].push(...(await tickCosts(p, 10)));
+      await context.close();
+    }
+  }
+  results.history_tick_ms_500_modules_kept = +median(costs.on).toFixed(2);
+  results.history_tick_ms_500_modules_not_kept = +median(costs.off).toFixed(2);
+  results.history_write_ms_500_modules = +(median(costs.on) - median(costs.off)).toFixed(2);
+}
+
+// A day of one module's stored rollups charted after "24 h" is picked: a short run at
+// 100x stores a few real rollups, the page copies one of database's to the day's 1,440
+// minutes, reloads, and times the pick until the chart has drawn (median of 5).
+{
+  const { p, context } = await page("?speed=100#/modules/database");
+  await p.waitForFunction(() => document.querySelector("[data-testid=history-status]")?.dataset.state === "recording", null, { timeout: 30000 });
+  const filled = await p.evaluate(async () => {
+    const open = () => new Promise((ok, fail) => { const r = indexedDB.open("redline-history"); r.onsuccess = () => ok(r.result); r.onerror = fail; });
+    const done = (request) => new Promise((ok, fail) => { request.onsuccess = () => ok(request.result); request.onerror = fail; });
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const db = await open();
+      const names = JSON.parse((await done(db.transaction("meta").objectStore("meta").get("modules"))) ?? "[]");
+      const id = names.findIndex(([name]) => name === "database");
+      const range = IDBKeyRange.bound([id, -Infinity], [id, Infinity]);
+      const keys = id < 0 ? [] : await done(db.transaction("rollups").objectStore("rollups").getAllKeys(range));
+      if (keys.length > 0) {
+        const [, latest] = keys[keys.length - 1];
+        const record = await done(db.transaction("rollups").objectStore("rollups").get(keys[keys.length - 1]));
+        const store = db.transaction("rollups", "readwrite").objectStore("rollups");
+        for (let k = 0; k < 1440; k++) store.put(record, [id, latest - 60 * k]);
+        await new Promise((ok) => { store.transaction.oncomplete = ok; });
+        db.close();
+        return record.length;
+      }
+      db.close();
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+    return 0;
+  });
+  await p.reload();
+  await p.waitForFunction(() => document.querySelector("[data-testid=history-status]")?.dataset.state === "recording", null, { timeout: 30000 });
+  const picks = [];
+  for (let i = 0; i < 5; i++) {
+    picks.push(await p.evaluate(async () => {
+      const chart = document.querySelector("[data-testid=chart-latency]");
+      document.querySelector("[data-testid=range-0]").click();
+      await new Promise((ok) => setTimeout(ok, 300));
+      const started = performance.now();
+      document.querySelector("[data-testid=range-3]").click();
+      await new Promise((ok) => {
+        const check = () => +chart.dataset.points >= 1400;
+        if (check()) return ok();
+        new MutationObserver((_, o) => { if (check()) { o.disconnect(); ok(); } }).observe(chart, { attributes: true });
+      });
+      await new Promise((ok) => setTimeout(ok, 0));
+      return performance.now() - started;
+    }));
+  }
+  results.history_day_range_record_bytes = filled;
+  results.history_day_range_charted_ms = +median(picks).toFixed(1);
+  await p.screenshot({ path: "target/measure-day-range.png" });
   await context.close();
 }
 

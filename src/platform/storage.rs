@@ -188,10 +188,7 @@ impl Db {
             .transaction(&["ticks"], TransactionMode::ReadOnly)?;
         let range = KeyRange::bound(&JsValue::from_f64(from), &JsValue::from_f64(to), None, None)
             .map_err(rexie::Error::from)?;
-        let pairs = transaction
-            .store("ticks")?
-            .scan(Some(range), None, None, None)
-            .await?;
+        let pairs = key_value_pairs(&transaction.store("ticks")?, range).await?;
         Ok(pairs
             .into_iter()
             .map(|(key, value)| (key.as_f64().unwrap_or(f64::NAN), to_vec(&value)))
@@ -210,10 +207,7 @@ impl Db {
             .transaction(&["rollups"], TransactionMode::ReadOnly)?;
         let range = KeyRange::bound(&rollup_key(id, from), &rollup_key(id, to), None, None)
             .map_err(rexie::Error::from)?;
-        let pairs = transaction
-            .store("rollups")?
-            .scan(Some(range), None, None, None)
-            .await?;
+        let pairs = key_value_pairs(&transaction.store("rollups")?, range).await?;
         Ok(pairs
             .into_iter()
             .map(|(key, value)| {
@@ -251,6 +245,24 @@ impl Db {
         transaction.done().await?;
         Ok(())
     }
+}
+
+/// Keys and values in `range`, in key order: two requests (`getAllKeys`, `getAll`)
+/// rather than a cursor's round trip per record.
+async fn key_value_pairs(
+    store: &rexie::Store,
+    range: KeyRange,
+) -> Result<Vec<(JsValue, JsValue)>, StorageError> {
+    let keys = store.get_all_keys(Some(range.clone()), None).await?;
+    let values = store.get_all(Some(range), None).await?;
+    if keys.len() != values.len() {
+        return Err(StorageError::Failed(format!(
+            "{} keys but {} values in one range",
+            keys.len(),
+            values.len()
+        )));
+    }
+    Ok(keys.into_iter().zip(values).collect())
 }
 
 fn bytes(record: &[u8]) -> JsValue {

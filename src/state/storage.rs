@@ -440,7 +440,7 @@ async fn maintain(keeper: SharedKeeper, now: f64, publish: impl Fn(HistoryStatus
             HistoryState::Recording if over => {
                 kept.status.state = HistoryState::Full;
                 kept.status.message = format!(
-                    "History storage is over its budget ({} used of {}): new ticks are not stored. Live monitoring continues. Raise history.budget_mib or shorten the retention.",
+                    "storage is over its budget ({} used of {}): new ticks are not stored. Live monitoring continues. Raise history.budget_mib or shorten the retention.",
                     crate::format::bytes(usage.unwrap_or(0.0)),
                     crate::format::bytes(retention.budget_bytes),
                 );

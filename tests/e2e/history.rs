@@ -112,6 +112,33 @@ async fn a_reload_resumes_history_and_firing_alerts_without_notifying_again() ->
         })
         .await?;
         println!("latency chart: {points} points (overview: {charted:?})");
+        // The last hour from stored rollups: one point per minute of simulated time.
+        browser
+            .client()
+            .execute(
+                "document.querySelector('[data-testid=range-1]').click(); return true;",
+                vec![],
+            )
+            .await?;
+        let note = wait_until("the hour's stored points", WAIT, async || {
+            let note = dashboard.text("[data-testid=range-note]").await?;
+            Ok(note.filter(|n| n.contains("points from stored history")))
+        })
+        .await?;
+        println!("1 h range: {note}");
+        let stored: u32 = note
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        ensure(stored >= 3, || format!("a few minutes of rollups: {note}"))?;
+        let drawn = dashboard
+            .attribute("[data-testid=chart-latency]", "data-points")
+            .await?;
+        ensure(drawn == Some(stored.to_string()), || {
+            format!("the chart draws the range's {stored} points, not the live ones: {drawn:?}")
+        })?;
+        browser.screenshot("history-range").await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let notes: Value = browser
             .client()
