@@ -98,6 +98,7 @@ pub fn SummaryBar() -> impl IntoView {
                 class=move || format!("stat history history-{}", app.history.with(|h| h.state.name()))
                 data-testid="history-status"
                 data-state=move || app.history.with(|h| h.state.name())
+                data-write-ms=move || app.history.with(|h| format!("{:.3}", h.write_ms))
                 title=move || app.history.with(|h| h.message.clone())
             >
                 <span class="stat-value small">{move || app.history.with(|h| h.state.name())}</span>

@@ -81,26 +81,49 @@ pub fn SettingsPage() -> impl IntoView {
     };
     let minutes = RwSignal::new(10u32);
     let export_range = move |csv: bool| {
-        let (contents, now) = app.engine.with_value(|engine| {
-            let now = engine.snapshot().timestamp;
-            let since = now - f64::from(minutes.get_untracked()) * 60.0;
-            let history = engine.history();
-            let contents = if csv {
-                history.to_csv(since)
-            } else {
-                serde_json::to_string_pretty(&history.to_json(since)).unwrap_or_default()
-            };
-            (contents, now)
-        });
         let (extension, mime) = if csv {
             ("csv", "text/csv")
         } else {
             ("json", "application/json")
         };
-        let name = format!("redline-history-{}.{extension}", now as u64);
-        if let Err(error) = platform::download(&name, mime, &contents) {
-            message.set(Some((false, error)));
+        let write = move |history: &crate::state::history::History, since: f64, now: f64| {
+            let contents = if csv {
+                history.to_csv(since)
+            } else {
+                serde_json::to_string_pretty(&history.to_json(since)).unwrap_or_default()
+            };
+            let name = format!("redline-history-{}.{extension}", now as u64);
+            if let Err(error) = platform::download(&name, mime, &contents) {
+                message.set(Some((false, error)));
+            }
+        };
+        let Some((layout, now)) = app
+            .engine
+            .try_with_value(|e| (e.monitor().layout().clone(), e.snapshot().timestamp))
+        else {
+            return;
+        };
+        let since = now - f64::from(minutes.get_untracked()) * 60.0;
+        // Ten minutes are in memory at tick resolution; longer ranges come from the
+        // stored rollups.
+        if minutes.get_untracked() <= 10 {
+            app.engine.with_value(|e| write(e.history(), since, now));
+            return;
         }
+        let Some(Some(keeper)) = app.keeper.try_get_value() else {
+            message.set(Some((
+                false,
+                "History is not stored on this page: only the last 10 minutes can be exported."
+                    .to_owned(),
+            )));
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match crate::state::storage::load_all(keeper, layout, since, now).await {
+                Ok(history) => write(&history, since, now),
+                Err(error) => message.set(Some((false, format!("History not exported: {error}")))),
+            }
+        });
     };
     let add_source = move |kind: &'static str| match with_source(&text.get_untracked(), kind) {
         Ok(json) => {
@@ -162,6 +185,10 @@ pub fn SettingsPage() -> impl IntoView {
                     <option value="1">"1 minute"</option>
                     <option value="5">"5 minutes"</option>
                     <option value="10" selected>"10 minutes"</option>
+                    <option value="60">"hour (stored, per minute)"</option>
+                    <option value="360">"6 hours (stored, per minute)"</option>
+                    <option value="1440">"24 hours (stored, per minute)"</option>
+                    <option value="10080">"7 days (stored, per minute)"</option>
                 </select>
                 <button type="button" class="secondary" on:click=move |_| export_range(true)>"as CSV"</button>
                 <button type="button" class="secondary" on:click=move |_| export_range(false)>"as JSON"</button>

@@ -478,4 +478,39 @@ mod tests {
             "the database spike at 20 s raises a critical alert by 60 s"
         );
     }
+
+    /// Steps every 20 ms at 20x (as the page's interval does), a realistic clock, the
+    /// new page's own steps before the resume: the firing alerts are the same ones.
+    #[test]
+    fn resume_is_exact_at_a_browser_like_pace_for_many_seeds() {
+        let config = AppConfig::defaults();
+        for seed in 1..30u64 {
+            let start = 1_795_803_600.123;
+            let mut before = Engine::keeping_closed(&config, start, seed, 20.0);
+            let mut wall = start;
+            for _ in 0..500 {
+                wall += 0.02;
+                before.step(wall);
+            }
+            let stored = stored(&mut before);
+            let old = before.snapshot();
+            let mut after = Engine::keeping_closed(&config, wall + 0.5, seed + 100, 20.0);
+            for k in 0..5 {
+                after.step(wall + 0.6 + 0.02 * f64::from(k));
+            }
+            after.resume(&stored, wall + 0.7);
+            let new = after.snapshot();
+            let key = |s: &DashboardSnapshot| {
+                let mut v: Vec<_> = s
+                    .alerts
+                    .iter()
+                    .filter(|a| a.state == crate::monitor::AlertState::Firing)
+                    .map(|a| (a.module.clone(), a.metric.clone(), a.level, a.timestamp))
+                    .collect();
+                v.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+                v
+            };
+            assert_eq!(key(&old), key(&new), "seed {seed}");
+        }
+    }
 }

@@ -280,22 +280,26 @@ async fn resume(
         })
         .unwrap_or((wall_now, 0.0));
     let mut stored = Vec::new();
+    let mut by_id = Vec::new();
     let mut corrupt = 0u64;
     if stored_format.as_deref() == Some(format.as_str()) && !names.is_empty() {
         // Ticks from a faster clock may lie ahead of this page's: read them all.
         let records = db.ticks(now - span, f64::INFINITY).await?;
         for (t, record) in records {
             match store::decode_tick(&record) {
-                Ok(modules) if t.is_finite() => stored.push(StoredStep {
-                    t,
-                    modules: modules
-                        .into_iter()
-                        .filter_map(|(id, tick)| {
-                            let (name, source) = names.get(id as usize)?;
-                            Some((name.clone(), *source, tick))
-                        })
-                        .collect(),
-                }),
+                Ok(modules) if t.is_finite() => {
+                    stored.push(StoredStep {
+                        t,
+                        modules: modules
+                            .iter()
+                            .filter_map(|(id, tick)| {
+                                let (name, source) = names.get(*id as usize)?;
+                                Some((name.clone(), *source, tick.clone()))
+                            })
+                            .collect(),
+                    });
+                    by_id.push((t, modules));
+                }
                 _ => corrupt += 1,
             }
         }
@@ -309,6 +313,12 @@ async fn resume(
         .try_update_value(|e| e.resume(&stored, platform::now_seconds()))
         .unwrap_or(0);
     let mut keeper = keeper.borrow_mut();
+    // The span under way at the reload continues with the ticks it already had (the
+    // finished spans among them were written before).
+    let (retention, tick_seconds) = (keeper.retention, keeper.tick_seconds);
+    for (t, modules) in &by_id {
+        let _ = keeper.rollups.add(&retention, *t, tick_seconds, modules);
+    }
     keeper.status.corrupt_records += corrupt;
     if corrupt > 0 {
         keeper.status.message = format!("{corrupt} corrupt history records were skipped.");
@@ -467,6 +477,22 @@ pub async fn load_range(
     to: f64,
     points: usize,
 ) -> Result<Vec<Point>, String> {
+    let rollup_seconds = keeper.borrow().retention.rollup_seconds;
+    let step = ((to - from) / points.max(1) as f64).max(rollup_seconds);
+    let step = (step / rollup_seconds).ceil() * rollup_seconds;
+    load_series(&keeper, &layout, &module, from, to, step).await
+}
+
+/// One module's stored rollups over `[from, to]`, merged into steps of `step` seconds
+/// (a multiple of the rollup span).
+async fn load_series(
+    keeper: &SharedKeeper,
+    layout: &crate::monitor::sketch::SketchLayout,
+    module: &str,
+    from: f64,
+    to: f64,
+    step: f64,
+) -> Result<Vec<Point>, String> {
     let (db, id, rollup_seconds) = {
         let kept = keeper.borrow();
         let db = kept
@@ -475,7 +501,7 @@ pub async fn load_range(
             .ok_or_else(|| format!("no stored history: {}", kept.status.message))?;
         let id = *kept
             .ids
-            .get(&module)
+            .get(module)
             .ok_or_else(|| format!("nothing stored for {module} yet"))?;
         (db, id, kept.retention.rollup_seconds)
     };
@@ -489,13 +515,33 @@ pub async fn load_range(
             Some((start + rollup_seconds, store::decode_rollup(record).ok()?))
         })
         .collect();
-    let step = ((to - from) / points.max(1) as f64).max(rollup_seconds);
-    let step = (step / rollup_seconds).ceil() * rollup_seconds;
     Ok(store::series(
-        &layout,
+        layout,
         spans.iter().map(|(t, tick)| (*t, tick)),
         from,
         step,
         rollup_seconds,
     ))
+}
+
+/// Every stored module's rollups over `[from, to]` at the rollup span, as a chart
+/// history (for the CSV and JSON exports of long ranges).
+pub async fn load_all(
+    keeper: SharedKeeper,
+    layout: crate::monitor::sketch::SketchLayout,
+    from: f64,
+    to: f64,
+) -> Result<super::history::History, String> {
+    let (names, step) = {
+        let kept = keeper.borrow();
+        let names: Vec<String> = kept.names.iter().map(|(name, _)| name.clone()).collect();
+        (names, kept.retention.rollup_seconds)
+    };
+    let spans = ((to - from) / step).ceil().max(1.0) as usize;
+    let mut history = super::history::History::new(spans + 1);
+    for name in names {
+        let points = load_series(&keeper, &layout, &name, from, to, step).await?;
+        history.backfill(&name, &points);
+    }
+    Ok(history)
 }
