@@ -96,6 +96,7 @@ pub fn SummaryBar() -> impl IntoView {
             </div>
             <div
                 class=move || format!("stat history history-{}", app.history.with(|h| h.state.name()))
+                hidden=move || app.history.with(|h| h.state == crate::state::storage::HistoryState::Off)
                 data-testid="history-status"
                 data-state=move || app.history.with(|h| h.state.name())
                 data-write-ms=move || app.history.with(|h| format!("{:.3}", h.write_ms))

@@ -2,7 +2,7 @@
 //! what the page can tell the user. Values are the byte records of `state::store`.
 //!
 //! Stores: `ticks` (key: tick time; one record of every module), `rollups` (key:
-//! `[module id, span start]`), `alerts` (auto-increment; one JSON transition each) and
+//! `[module id, span start]`), `alerts` (key: `[time, n]`; one JSON transition each) and
 //! `meta` (key: a name; JSON text).
 
 use js_sys::{Array, Uint8Array};
@@ -77,8 +77,8 @@ pub struct Batch {
     pub ticks: Vec<(f64, Vec<u8>)>,
     /// `(module id, span start, record)`.
     pub rollups: Vec<(u32, f64, Vec<u8>)>,
-    /// JSON transitions.
-    pub alerts: Vec<String>,
+    /// `(time, JSON)` of each alert transition.
+    pub alerts: Vec<(f64, String)>,
     /// `(name, JSON)`.
     pub meta: Vec<(&'static str, String)>,
 }
@@ -100,7 +100,7 @@ impl Batch {
                 .iter()
                 .map(|(_, _, r)| r.len() + 12)
                 .sum::<usize>()
-            + self.alerts.iter().map(String::len).sum::<usize>()
+            + self.alerts.iter().map(|(_, a)| a.len() + 16).sum::<usize>()
             + self.meta.iter().map(|(_, v)| v.len()).sum::<usize>()
     }
 }
@@ -133,7 +133,7 @@ impl Db {
             .version(DB_VERSION)
             .add_object_store(ObjectStore::new("ticks"))
             .add_object_store(ObjectStore::new("rollups"))
-            .add_object_store(ObjectStore::new("alerts").auto_increment(true))
+            .add_object_store(ObjectStore::new("alerts"))
             .add_object_store(ObjectStore::new("meta"))
             .build()
             .await?;
@@ -157,8 +157,12 @@ impl Db {
             .iter()
             .map(|(id, start, record)| (bytes(record), Some(rollup_key(*id, *start))));
         transaction.store("rollups")?.put_all(rollups).await?;
-        let alerts = batch.alerts.iter().map(|a| (JsValue::from_str(a), None));
-        transaction.store("alerts")?.add_all(alerts).await?;
+        // Keyed by time and place in the batch: pruned by time like the rest.
+        let alerts = batch.alerts.iter().enumerate().map(|(k, (at, alert))| {
+            let key = Array::of2(&JsValue::from_f64(*at), &JsValue::from(k as u32));
+            (JsValue::from_str(alert), Some(key.into()))
+        });
+        transaction.store("alerts")?.put_all(alerts).await?;
         let meta = batch
             .meta
             .iter()
@@ -218,7 +222,7 @@ impl Db {
     }
 
     /// Deletes ticks before `ticks_before` and, for modules `0..modules`, rollups
-    /// starting before `rollups_before`.
+    /// starting before `rollups_before` (and alert transitions as old).
     pub async fn prune(
         &self,
         ticks_before: f64,
@@ -227,7 +231,7 @@ impl Db {
     ) -> Result<(), StorageError> {
         let transaction = self
             .rexie
-            .transaction(&["ticks", "rollups"], TransactionMode::ReadWrite)?;
+            .transaction(&["ticks", "rollups", "alerts"], TransactionMode::ReadWrite)?;
         let old = KeyRange::upper_bound(&JsValue::from_f64(ticks_before), Some(true))
             .map_err(rexie::Error::from)?;
         transaction.store("ticks")?.delete(range_value(old)).await?;
@@ -242,6 +246,15 @@ impl Db {
             .map_err(rexie::Error::from)?;
             rollups.delete(range_value(old)).await?;
         }
+        let old = KeyRange::upper_bound(
+            &Array::of1(&JsValue::from_f64(rollups_before)).into(),
+            Some(true),
+        )
+        .map_err(rexie::Error::from)?;
+        transaction
+            .store("alerts")?
+            .delete(range_value(old))
+            .await?;
         transaction.done().await?;
         Ok(())
     }

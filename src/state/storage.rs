@@ -200,9 +200,11 @@ impl Keeper {
                 );
             }
         }
-        self.pending
-            .alerts
-            .extend(events.iter().filter_map(|e| serde_json::to_string(e).ok()));
+        self.pending.alerts.extend(
+            events
+                .iter()
+                .filter_map(|e| Some((e.at, serde_json::to_string(e).ok()?))),
+        );
         if self.names_dirty {
             self.names_dirty = false;
             if let Ok(names) = serde_json::to_string(&self.names) {

@@ -642,4 +642,43 @@ mod tests {
         assert_eq!(retention.ticks_cutoff(2000.0), 1970.0);
         assert_eq!(retention.rollups_cutoff(2000.0), 1400.0);
     }
+
+    #[test]
+    fn history_settings_are_checked_by_name() {
+        let parse =
+            |json: &str| crate::config::AppConfig::parse(json, "test").map(|c| c.settings.history);
+        let defaults = parse("{}").expect("the defaults are valid");
+        assert_eq!(defaults, HistorySettings::default());
+        assert_eq!(defaults.retention().recent_seconds, 6.0 * 3600.0);
+        let custom =
+            parse(r#"{"history": {"recent_hours": 1, "budget_mib": 0.5}}"#).expect("valid");
+        assert_eq!(custom.retention().budget_bytes, 0.5 * 1024.0 * 1024.0);
+        for (json, field) in [
+            (
+                r#"{"history": {"recent_hours": -1}}"#,
+                "history.recent_hours",
+            ),
+            (
+                r#"{"history": {"rollup_seconds": 1}}"#,
+                "history.rollup_seconds",
+            ),
+            (
+                r#"{"history": {"rollup_days": 1000}}"#,
+                "history.rollup_days",
+            ),
+            (r#"{"history": {"budget_mib": 0}}"#, "history.budget_mib"),
+            (
+                r#"{"history": {"resume_ticks": 1000000}}"#,
+                "history.resume_ticks",
+            ),
+            (r#"{"history": {"keep": true}}"#, "keep"),
+        ] {
+            let problem = parse(json).expect_err(json);
+            assert!(
+                problem.message.contains(field),
+                "{json}: {}",
+                problem.message
+            );
+        }
+    }
 }
