@@ -352,6 +352,31 @@ async function busyShare(p, seconds) {
   await context.close();
 }
 
+// What the origin stores per module per day at full resolution, as the browser counts
+// it (IndexedDB's own overhead included): 20 simulated modules at 100x for 30 s (about
+// 3,000 ticks each), the usage estimate divided by the ticks stored.
+{
+  const { p, context } = await page("?speed=100&modules=20");
+  await p.waitForFunction(() => document.querySelector("[data-testid=history-status]")?.dataset.state === "recording", null, { timeout: 30000 });
+  await sleep(30000);
+  const usage = await p.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open("redline-history"); r.onsuccess = () => ok(r.result); });
+    const count = await new Promise((ok) => { const r = db.transaction("ticks").objectStore("ticks").count(); r.onsuccess = () => ok(r.result); });
+    const bytes = await new Promise((ok) => {
+      let sum = 0;
+      const r = db.transaction("ticks").objectStore("ticks").openCursor();
+      r.onsuccess = () => { const c = r.result; if (!c) return ok(sum); sum += c.value.byteLength + 8; c.continue(); };
+    });
+    db.close();
+    return { count, bytes, usage: (await navigator.storage.estimate()).usage };
+  });
+  const perDay = (bytes) => +(bytes / usage.count / 20 * 86400 / 1048576).toFixed(2);
+  results.history_ticks_stored = usage.count;
+  results.history_records_mib_per_module_day = perDay(usage.bytes);
+  results.history_usage_mib_per_module_day = perDay(usage.usage);
+  await context.close();
+}
+
 await browser.close();
 server.close();
 console.log(JSON.stringify(results, null, 2));
