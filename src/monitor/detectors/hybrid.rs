@@ -50,6 +50,9 @@ pub struct HybridSettings {
     /// Consecutive values (1 to 3) a shift must hold, on one side, to lift the
     /// anomaly score: lone spikes are the novelty path's to judge.
     pub hold: usize,
+    /// A new level beside a seen one counts this share (0 to 1) of a new level in the
+    /// novelty path: a step just past the known range is less news than a jump.
+    pub adjacent_weight: f64,
 }
 
 impl Default for HybridSettings {
@@ -67,8 +70,9 @@ impl Default for HybridSettings {
             levels: 10,
             max_order: 2,
             memory_bits: 2048,
-            refractory: 100,
+            refractory: 75,
             hold: 3,
+            adjacent_weight: 0.8,
         }
     }
 }
@@ -94,6 +98,8 @@ struct Lines {
     span: u32,
     min_samples: u32,
     hold: u32,
+    // f32 fills the u32s' padding: no bytes added.
+    adjacent_weight: f32,
     clip_z: f64,
     warning_z: f64,
     critical_z: f64,
@@ -109,6 +115,7 @@ impl Lines {
             span: count(s.span.max(1)),
             min_samples: count(s.min_samples.max(2)),
             hold: count(s.hold.clamp(1, 3)),
+            adjacent_weight: s.adjacent_weight as f32,
             clip_z: s.clip_z,
             warning_z: s.warning_z,
             critical_z: s.critical_z,
@@ -185,7 +192,10 @@ impl Hybrid {
             Level::new(s.warning_z, s.critical_z).verdict(z, self.shift.mean, spread, {
                 self.shift.count.min(s.span as usize)
             });
-        let novelty = self.context.raw_novelty(value).unwrap_or(0.0);
+        let novelty = self
+            .context
+            .raw_novelty(value, f64::from(s.adjacent_weight))
+            .unwrap_or(0.0);
         let novel = novelty >= s.novelty_score;
         if verdict.level.is_none() && novel && z.abs() >= s.confirm_z {
             verdict.level = Some(AlertLevel::Warning);
