@@ -17,6 +17,11 @@ use crate::monitor::anomaly::{Detector, Verdict};
 /// Mean absolute deviation to standard deviation, for normal data (√(π/2)).
 const MAD_TO_STD: f64 = 1.253_314_1;
 
+/// A held shift's anomaly score is at most this: the shift path is the monitor's
+/// alert path, and as evidence it ranks below novelty, so a shift alone never
+/// reaches the novelty alarm (`novelty_score`, 0.7) that NAB's threshold settles on.
+const SHIFT_SCORE_CEILING: f64 = 0.5;
+
 /// Settings of the hybrid detector.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -206,7 +211,7 @@ impl Hybrid {
             .map(|r| f64::from(*r) * z.signum())
             .fold(z.abs(), f64::min)
             .max(0.0);
-        let shift_score = held / (held + s.warning_z);
+        let shift_score = SHIFT_SCORE_CEILING * held / (held + s.warning_z);
         // A held shift back to a familiar level or run is less news: half its score.
         verdict.anomaly_score = if novelty > 0.0 {
             shift_score.max(novelty)
@@ -269,16 +274,22 @@ mod tests {
         for i in 0..400 {
             detector.observe(wobble(i));
         }
-        let alarms: Vec<bool> = (0..600)
-            .map(|i| {
-                let verdict = detector.observe(3.0 * wobble(i)).expect("judging");
-                verdict.level.is_some()
-            })
+        let verdicts: Vec<Verdict> = (0..600)
+            .map(|i| detector.observe(3.0 * wobble(i)).expect("judging"))
             .collect();
+        let alarms: Vec<bool> = verdicts.iter().map(|v| v.level.is_some()).collect();
         assert!(alarms[..10].iter().all(|a| *a), "holds at first");
         assert!(
             !alarms[500..].iter().any(|a| *a),
             "then it is the new level"
+        );
+        // The step is novel at first; once its level is familiar only the shift path
+        // speaks, and a shift alone scores below the novelty alarm.
+        assert!(verdicts[0].anomaly_score >= 0.7, "{:?}", verdicts[0]);
+        assert!(
+            verdicts[200..]
+                .iter()
+                .all(|v| v.anomaly_score <= SHIFT_SCORE_CEILING)
         );
     }
 
