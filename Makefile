@@ -183,9 +183,9 @@ bench: setup-target setup-fetch ## Criterion benchmarks and the memory measureme
 measure: build setup-chromium setup-playwright ## Browser measurements of dist/ (transfer, first render, tick cost, charts, memory)
 	timeout 900 node scripts/measure-browser.mjs dist
 
-measure-wasm: setup-app setup-chromium ## Event-path and scrape throughput in Chromium's wasm engine, with the bundle's profile
-	cargo test --profile wasm-release --target $(WASM_TARGET) --test web -- --nocapture 2>&1 \
-		| grep -E '^ *wasm (event|scrape)' | sed 's/^ *//'
+measure-wasm: setup-app setup-chromium ## Event path, scrape throughput and each detector's cost per value in Chromium's wasm engine, with the bundle's profile
+	cargo test --profile wasm-release --target $(WASM_TARGET) --test web --test wasm_detectors -- --nocapture 2>&1 \
+		| grep -E '^ *wasm (event|scrape|detector)' | sed 's/^ *//'
 
 wasm-size: setup-target setup-fetch ## The core's contribution to a release .wasm, raw and gzip
 	scripts/wasm-size.sh

@@ -183,12 +183,20 @@ impl Context {
         self.bits[bit / 64] & (1 << (bit % 64)) != 0
     }
 
-    /// The raw novelty of `value` (before any refractory damping), once levels are fixed.
-    pub(crate) fn raw_novelty(&self, value: f64) -> Option<f64> {
-        (value.is_finite() && !self.bits.is_empty()).then(|| self.novelty(value))
+    /// The raw novelty of `value` (before any refractory damping), once levels are
+    /// fixed, with a new level beside a seen one counting `adjacent` (0 to 1) of a
+    /// new level's weight.
+    pub(crate) fn raw_novelty(&self, value: f64, adjacent: f64) -> Option<f64> {
+        (value.is_finite() && !self.bits.is_empty()).then(|| self.novelty(value, adjacent))
     }
 
-    fn novelty(&self, value: f64) -> f64 {
+    fn level_seen(&self, level: i64) -> bool {
+        self.run_hashes(level)
+            .next()
+            .is_some_and(|(_, hash)| self.seen(hash))
+    }
+
+    fn novelty(&self, value: f64, adjacent: f64) -> f64 {
         let level = self.level(value);
         let mut score = 0.0;
         let mut total = 0.0;
@@ -196,9 +204,18 @@ impl Context {
             // Shorter runs weigh more: a level never reached is the strongest sign.
             let weight = 1.0 / (order + 1) as f64;
             total += weight;
-            if !self.seen(hash) {
-                score += weight;
+            if self.seen(hash) {
+                continue;
             }
+            // A step just past the levels seen is less news than a jump beyond them.
+            let beside_seen = order == 0
+                && adjacent < 1.0
+                && (self.level_seen(level - 1) || self.level_seen(level + 1));
+            score += if beside_seen {
+                weight * adjacent
+            } else {
+                weight
+            };
         }
         if total > 0.0 { score / total } else { 0.0 }
     }
@@ -229,7 +246,7 @@ impl Detector for Context {
         if !value.is_finite() || self.bits.is_empty() {
             return None;
         }
-        let novelty = self.novelty(value);
+        let novelty = self.novelty(value, 1.0);
         let level = Level::new(self.settings.warning_score, self.settings.critical_score);
         // The baseline shown is the learnt mean, give or take one level.
         let mut verdict = level.verdict(novelty, self.learnt_mean, self.width, self.seen_values);
@@ -303,6 +320,17 @@ mod tests {
         let usual = detector.observe(0.0).expect("judging");
         assert_eq!(usual.anomaly_score, 0.0, "{usual:?}");
         assert_eq!(usual.level, None);
+    }
+
+    #[test]
+    fn a_new_level_beside_a_seen_one_is_less_novel_than_a_jump() {
+        let detector = learnt((0..400).map(|i| f64::from(i % 10)));
+        let top = (0..400).map(|i| f64::from(i % 10)).fold(0.0, f64::max);
+        let beside = detector.raw_novelty(top + 1.0, 0.5).expect("judging");
+        let beyond = detector.raw_novelty(top + 50.0, 0.5).expect("judging");
+        assert!(beside < beyond, "{beside} against {beyond}");
+        assert_eq!(beyond, 1.0);
+        assert_eq!(detector.raw_novelty(top + 1.0, 1.0), Some(1.0));
     }
 
     proptest::proptest! {

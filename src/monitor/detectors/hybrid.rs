@@ -17,6 +17,11 @@ use crate::monitor::anomaly::{Detector, Verdict};
 /// Mean absolute deviation to standard deviation, for normal data (√(π/2)).
 const MAD_TO_STD: f64 = 1.253_314_1;
 
+/// A held shift's anomaly score is at most this: the shift path is the monitor's
+/// alert path, and as evidence it ranks below novelty, so a shift alone never
+/// reaches the novelty alarm (`novelty_score`, 0.7) that NAB's threshold settles on.
+const SHIFT_SCORE_CEILING: f64 = 0.5;
+
 /// Settings of the hybrid detector.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,6 +55,9 @@ pub struct HybridSettings {
     /// Consecutive values (1 to 3) a shift must hold, on one side, to lift the
     /// anomaly score: lone spikes are the novelty path's to judge.
     pub hold: usize,
+    /// A new level beside a seen one counts this share (0 to 1) of a new level in the
+    /// novelty path: a step just past the known range is less news than a jump.
+    pub adjacent_weight: f64,
 }
 
 impl Default for HybridSettings {
@@ -67,8 +75,9 @@ impl Default for HybridSettings {
             levels: 10,
             max_order: 2,
             memory_bits: 2048,
-            refractory: 100,
+            refractory: 75,
             hold: 3,
+            adjacent_weight: 0.8,
         }
     }
 }
@@ -94,6 +103,8 @@ struct Lines {
     span: u32,
     min_samples: u32,
     hold: u32,
+    // f32 fills the u32s' padding: no bytes added.
+    adjacent_weight: f32,
     clip_z: f64,
     warning_z: f64,
     critical_z: f64,
@@ -109,6 +120,7 @@ impl Lines {
             span: count(s.span.max(1)),
             min_samples: count(s.min_samples.max(2)),
             hold: count(s.hold.clamp(1, 3)),
+            adjacent_weight: s.adjacent_weight as f32,
             clip_z: s.clip_z,
             warning_z: s.warning_z,
             critical_z: s.critical_z,
@@ -185,7 +197,10 @@ impl Hybrid {
             Level::new(s.warning_z, s.critical_z).verdict(z, self.shift.mean, spread, {
                 self.shift.count.min(s.span as usize)
             });
-        let novelty = self.context.raw_novelty(value).unwrap_or(0.0);
+        let novelty = self
+            .context
+            .raw_novelty(value, f64::from(s.adjacent_weight))
+            .unwrap_or(0.0);
         let novel = novelty >= s.novelty_score;
         if verdict.level.is_none() && novel && z.abs() >= s.confirm_z {
             verdict.level = Some(AlertLevel::Warning);
@@ -196,7 +211,7 @@ impl Hybrid {
             .map(|r| f64::from(*r) * z.signum())
             .fold(z.abs(), f64::min)
             .max(0.0);
-        let shift_score = held / (held + s.warning_z);
+        let shift_score = SHIFT_SCORE_CEILING * held / (held + s.warning_z);
         // A held shift back to a familiar level or run is less news: half its score.
         verdict.anomaly_score = if novelty > 0.0 {
             shift_score.max(novelty)
@@ -259,16 +274,22 @@ mod tests {
         for i in 0..400 {
             detector.observe(wobble(i));
         }
-        let alarms: Vec<bool> = (0..600)
-            .map(|i| {
-                let verdict = detector.observe(3.0 * wobble(i)).expect("judging");
-                verdict.level.is_some()
-            })
+        let verdicts: Vec<Verdict> = (0..600)
+            .map(|i| detector.observe(3.0 * wobble(i)).expect("judging"))
             .collect();
+        let alarms: Vec<bool> = verdicts.iter().map(|v| v.level.is_some()).collect();
         assert!(alarms[..10].iter().all(|a| *a), "holds at first");
         assert!(
             !alarms[500..].iter().any(|a| *a),
             "then it is the new level"
+        );
+        // The step is novel at first; once its level is familiar only the shift path
+        // speaks, and a shift alone scores below the novelty alarm.
+        assert!(verdicts[0].anomaly_score >= 0.7, "{:?}", verdicts[0]);
+        assert!(
+            verdicts[200..]
+                .iter()
+                .all(|v| v.anomaly_score <= SHIFT_SCORE_CEILING)
         );
     }
 

@@ -366,6 +366,13 @@ impl DetectorSpec {
                 check_lines(kind, h.warning_z, h.critical_z, h.min_relative_std)?;
                 check_range(kind, "clip_z", h.clip_z, (0.1, 1e6), "> 0")?;
                 check_range(kind, "confirm_z", h.confirm_z, (0.0, 1e6), ">= 0")?;
+                check_range(
+                    kind,
+                    "adjacent_weight",
+                    h.adjacent_weight,
+                    (0.0, 1.0),
+                    "0..1",
+                )?;
                 check_range(kind, "span", h.span as f64, (1.0, 1e7), "1..10000000")?;
                 check_range(
                     kind,
