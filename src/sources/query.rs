@@ -438,7 +438,7 @@ impl QueryFeed {
             .into_iter()
             .map(|(module, rows)| {
                 let mut rows: Vec<PastRound> = rows.into_values().collect();
-                rows.sort_by(|a, b| a.t.total_cmp(&b.t));
+                crate::sort::sort_by(&mut rows, |a, b| a.t.total_cmp(&b.t));
                 (module, rows)
             })
             .collect())
