@@ -81,7 +81,7 @@ def main() -> None:
         sizes[area(name)] += int(row["ShallowSize"])
     total = sum(sizes.values())
     print(f"{linked.name} after wasm-bindgen and wasm-opt -Oz: {len(shipped)} bytes, "
-          f"gzip -9 {len(gzip.compress(shipped, 9))} bytes\n")
+          f"gzip -9 (Python's zlib) {len(gzip.compress(shipped, 9))} bytes\n")
     print(f"{'bytes':>9} {'share':>6}  area")
     for name, size in sizes.most_common():
         if size * 200 < total:
