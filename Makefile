@@ -34,7 +34,7 @@ E2E_SUB_ROOT := target/e2e/subpath-root
 
 .PHONY: help setup setup-app setup-target setup-trunk setup-wasm-bindgen setup-wasm-opt \
 	setup-chromium setup-playwright setup-peers setup-prometheus setup-fetch serve test fmt-check clippy test-native \
-	test-wasm test-browser test-e2e build build-sub bench measure measure-wasm wasm-size
+	test-wasm test-browser test-e2e build build-sub bench measure measure-wasm wasm-size wasm-breakdown
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
@@ -189,3 +189,8 @@ measure-wasm: setup-app setup-chromium ## Event path, scrape throughput and each
 
 wasm-size: setup-target setup-fetch ## The core's contribution to a release .wasm, raw and gzip
 	scripts/wasm-size.sh
+
+# twiggy 0.8 sizes the optimised module by area of the code (names kept, then summed).
+wasm-breakdown: build ## Where the bundle's wasm goes, by area of the code (twiggy on the shipped module with names)
+	@command -v twiggy >/dev/null || cargo install --locked twiggy --version 0.8.0
+	scripts/wasm-breakdown.py

@@ -32,6 +32,7 @@ pub mod pages;
 pub mod platform;
 #[cfg(feature = "app")]
 pub mod route;
+mod sort;
 pub mod sources;
 #[cfg(feature = "app")]
 pub mod state;

@@ -63,7 +63,7 @@ pub fn ordered_names(
         SortKey::Status => f64::from(severity(m.status)),
         SortKey::Name => 0.0,
     };
-    rows.sort_by(|(a_name, a), (b_name, b)| {
+    crate::sort::sort_by(&mut rows, |(a_name, a), (b_name, b)| {
         let order = match key {
             SortKey::Name => a_name.cmp(b_name),
             _ => value(a).total_cmp(&value(b)),

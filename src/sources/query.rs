@@ -438,7 +438,7 @@ impl QueryFeed {
             .into_iter()
             .map(|(module, rows)| {
                 let mut rows: Vec<PastRound> = rows.into_values().collect();
-                rows.sort_by(|a, b| a.t.total_cmp(&b.t));
+                crate::sort::sort_by(&mut rows, |a, b| a.t.total_cmp(&b.t));
                 (module, rows)
             })
             .collect())
@@ -470,18 +470,23 @@ impl QueryFeed {
                     .problems
                     .push(format!("{missing} series without a {} label", self.label));
             }
-            columns.push(
-                values
-                    .into_iter()
-                    .filter(|(_, value)| value.is_finite() && *value >= 0.0)
-                    .collect(),
-            );
+            // Inserted one by one rather than collected: `collect` into a BTreeMap sorts
+            // first, one more copy of the standard sort in the wasm (see `crate::sort`).
+            let mut column = BTreeMap::new();
+            for (module, value) in values {
+                if value.is_finite() && value >= 0.0 {
+                    column.insert(module, value);
+                }
+            }
+            columns.push(column);
         }
         let column = |index: usize, module: &str| -> Option<f64> {
             columns.get(index).and_then(|c| c.get(module)).copied()
         };
-        let names: std::collections::BTreeSet<&String> =
-            columns.iter().flat_map(|c| c.keys()).collect();
+        let mut names = std::collections::BTreeSet::new();
+        for column in &columns {
+            names.extend(column.keys());
+        }
         let reports = names.into_iter().map(|module| {
             let metrics = ReportedMetrics {
                 requests_per_second: column(0, module),

@@ -147,7 +147,7 @@ impl RumGrouper {
                 (prefix, m.module.clone())
             })
             .collect();
-        prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        crate::sort::sort_by(&mut prefixes, |(a, _), (b, _)| b.len().cmp(&a.len()));
         let errors = ExpectedStatus::parse(&settings.error_statuses)
             .unwrap_or(ExpectedStatus { min: 500, max: 599 });
         RumGrouper {
@@ -233,7 +233,7 @@ impl RumGrouper {
             .filter(|(_, restricted)| **restricted)
             .map(|(name, _)| name.as_str())
             .collect();
-        names.sort_unstable();
+        crate::sort::sort_by(&mut names, |a, b| a.cmp(b));
         names
     }
 

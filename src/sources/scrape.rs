@@ -573,7 +573,7 @@ impl Scrape {
             rejected.bad_le += 1;
             return;
         }
-        group.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        crate::sort::sort_by(&mut group.buckets, |a, b| a.0.total_cmp(&b.0));
         if group.buckets.windows(2).any(|pair| pair[0].0 == pair[1].0) {
             self.stats.duplicates += 1;
             return;
