@@ -144,7 +144,8 @@ impl History {
     fn sorted(&self) -> Vec<(&str, &VecDeque<Point>)> {
         let mut modules: Vec<(&str, &VecDeque<Point>)> =
             self.modules.iter().map(|(n, p)| (n.as_str(), p)).collect();
-        modules.sort_unstable_by_key(|(name, _)| *name);
+        // Names are unique: the shared stable sort gives the same order.
+        crate::sort::sort_by(&mut modules, |a, b| a.0.cmp(b.0));
         modules
     }
 

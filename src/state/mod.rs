@@ -365,11 +365,7 @@ impl AppState {
 
     /// Publishes the median of the recent ticks' costs.
     fn publish_cost(self) {
-        let median = self.tick_costs.try_with_value(|costs| {
-            let mut sorted = costs.clone();
-            sorted.sort_unstable_by(f64::total_cmp);
-            sorted.get(sorted.len() / 2).copied()
-        });
+        let median = self.tick_costs.try_with_value(|costs| median(costs));
         if let Some(Some(median)) = median
             && self.tick_cost_ms.get_untracked() != median
         {
@@ -403,6 +399,13 @@ impl AppState {
             platform::favicon(&crate::notify::favicon(worst));
         }
     }
+}
+
+/// The median of `values` (the upper one of an even count), if any.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    crate::sort::sort_by(&mut sorted, |a, b| a.total_cmp(b));
+    sorted.get(sorted.len() / 2).copied()
 }
 
 /// The worst level firing now, if any.

@@ -218,9 +218,7 @@ impl Keeper {
             self.costs.remove(0);
         }
         self.costs.push(ms);
-        let mut sorted = self.costs.clone();
-        sorted.sort_unstable_by(f64::total_cmp);
-        self.status.write_ms = sorted[sorted.len() / 2];
+        self.status.write_ms = super::median(&self.costs).unwrap_or(0.0);
     }
 }
 

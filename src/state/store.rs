@@ -465,7 +465,7 @@ impl Rollups {
             .filter(|(_, merged)| !merged.is_empty())
             .map(|(id, merged)| (id, merged.to_closed()))
             .collect();
-        rollups.sort_unstable_by_key(|(id, _)| *id);
+        crate::sort::sort_by(&mut rollups, |a, b| a.0.cmp(&b.0));
         rollups
     }
 }
