@@ -1,6 +1,10 @@
 //! Steady-state ticks of 1,000 modules with a full window, for instruction counts:
 //! `valgrind --tool=callgrind --toggle-collect='tick_profile::measured_tick'
-//! target/release/examples/tick_profile <events per tick> <ticks>` (README, "Performance").
+//! target/release/examples/tick_profile <events per tick> <ticks> [<warm-up ticks>]`
+//! (README, "Performance"). `--toggle-collect='tick_profile::measured_snapshot'`
+//! counts the snapshot taken after each tick instead. Warm-up defaults to 61 ticks
+//! (one full window); the benches run for a thousand ticks and more, by which time
+//! the detectors have learnt their levels and trends have their full history.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -14,19 +18,27 @@ fn measured_tick(monitor: &mut PerformanceMonitor, now: f64) -> usize {
     monitor.tick(now).len()
 }
 
+/// The snapshot after each tick, counted on its own.
+#[inline(never)]
+fn measured_snapshot(monitor: &PerformanceMonitor, now: f64) -> usize {
+    monitor.snapshot(now).modules.len()
+}
+
 fn main() {
     let mut args = std::env::args()
         .skip(1)
         .map(|arg| arg.parse::<usize>().ok());
     let events_per_tick = args.next().flatten().unwrap_or(100);
     let ticks = args.next().flatten().unwrap_or(20);
+    let warm_up_ticks = args.next().flatten().unwrap_or(61);
     let mut steady = Steady::new(1_000, events_per_tick, 4);
-    steady.run_ticks(61);
+    steady.run_ticks(warm_up_ticks);
     let mut transitions = 0;
     for _ in 0..ticks {
         steady.fill_open_tick();
         let now = steady.next_tick_seconds();
         transitions += measured_tick(&mut steady.monitor, now);
+        std::hint::black_box(measured_snapshot(&steady.monitor, now));
         steady.tick_start_seconds = now;
     }
     println!(

@@ -35,34 +35,48 @@ pub fn rank<'a>(
     top: usize,
 ) -> Vec<Bottleneck> {
     // Rank on borrowed rows; only the `top` become owned `Bottleneck`s.
-    let mut rows: Vec<(&str, &WindowStats, usize)> = modules
+    let rows: Vec<(&str, &WindowStats)> = modules
         .into_iter()
         .filter(|(_, stats)| stats.latency_samples > 0)
-        .map(|(module, stats)| (module, stats, 0))
         .collect();
     let spent = |stats: &WindowStats| stats.requests_per_second * stats.latency_mean;
-    let total: f64 = rows.iter().map(|(_, stats, _)| spent(stats)).sum();
-    rows.sort_unstable_by(|a, b| {
+    let total: f64 = rows.iter().map(|(_, stats)| spent(stats)).sum();
+    // The p95 order (slowest first, then by name) is total: names are unique.
+    let by_p95 = |a: &(&str, &WindowStats), b: &(&str, &WindowStats)| {
         let (pa, pb) = (a.1.percentiles.p95.value, b.1.percentiles.p95.value);
         pb.total_cmp(&pa).then_with(|| a.0.cmp(b.0))
-    });
-    for (index, row) in rows.iter_mut().enumerate() {
-        row.2 = index + 1;
-    }
-    let count = rows.len();
-    let by_share = |a: &(&str, &WindowStats, usize), b: &(&str, &WindowStats, usize)| {
-        spent(b.1)
-            .total_cmp(&spent(a.1))
-            .then_with(|| a.2.cmp(&b.2))
     };
-    if top < rows.len() && top > 0 {
-        rows.select_nth_unstable_by(top - 1, by_share);
+    let by_share = |a: &(&str, &WindowStats), b: &(&str, &WindowStats)| {
+        spent(b.1).total_cmp(&spent(a.1)).then_with(|| by_p95(a, b))
+    };
+    let count = rows.len();
+    let mut ranked = rows.clone();
+    if top < ranked.len() && top > 0 {
+        ranked.select_nth_unstable_by(top - 1, by_share);
     }
-    rows.truncate(top);
-    rows.sort_unstable_by(by_share);
-    rows.iter()
+    ranked.truncate(top);
+    ranked.sort_unstable_by(by_share);
+    // Each ranked row's place by p95, without sorting every row: the ranked rows in
+    // p95 order, and for each row, the first of them it comes before.
+    let mut in_p95_order: Vec<usize> = (0..ranked.len()).collect();
+    in_p95_order.sort_unstable_by(|&a, &b| by_p95(&ranked[a], &ranked[b]));
+    let mut ahead = vec![0usize; ranked.len() + 1];
+    for row in &rows {
+        let first_behind =
+            in_p95_order.partition_point(|&k| by_p95(row, &ranked[k]) != std::cmp::Ordering::Less);
+        ahead[first_behind] += 1;
+    }
+    let mut rank_by_p95 = vec![0usize; ranked.len()];
+    let mut before = 0;
+    for (position, &k) in in_p95_order.iter().enumerate() {
+        before += ahead[position];
+        rank_by_p95[k] = before + 1;
+    }
+    ranked
+        .iter()
+        .zip(rank_by_p95)
         .enumerate()
-        .map(|(index, (module, stats, rank_by_p95))| {
+        .map(|(index, ((module, stats), rank_by_p95))| {
             let time_spent_per_second = spent(stats);
             let time_share = if total > 0.0 {
                 time_spent_per_second / total
@@ -76,7 +90,7 @@ pub fn rank<'a>(
                 requests_per_second: stats.requests_per_second,
                 time_spent_per_second,
                 time_share,
-                rank_by_p95: *rank_by_p95,
+                rank_by_p95,
                 rank_by_share: index + 1,
                 reason: format!(
                     "{:.0} % of time spent ({:.1} req/s × {} mean); p95 {}, #{} of {} by p95",
@@ -129,5 +143,50 @@ mod tests {
             "{}",
             ranked[0].reason
         );
+    }
+
+    /// The ranking by sorting every row twice, as it was first written: the oracle.
+    fn rank_by_sorting(rows: &[(String, WindowStats)], top: usize) -> Vec<(String, usize)> {
+        let spent = |stats: &WindowStats| stats.requests_per_second * stats.latency_mean;
+        let mut rows: Vec<(&str, &WindowStats, usize)> = rows
+            .iter()
+            .filter(|(_, stats)| stats.latency_samples > 0)
+            .map(|(name, stats)| (name.as_str(), stats, 0))
+            .collect();
+        rows.sort_by(|a, b| {
+            let (pa, pb) = (a.1.percentiles.p95.value, b.1.percentiles.p95.value);
+            pb.total_cmp(&pa).then_with(|| a.0.cmp(b.0))
+        });
+        for (index, row) in rows.iter_mut().enumerate() {
+            row.2 = index + 1;
+        }
+        rows.sort_by(|a, b| spent(b.1).total_cmp(&spent(a.1)).then(a.2.cmp(&b.2)));
+        rows.truncate(top);
+        rows.iter()
+            .map(|(name, _, p95)| ((*name).to_owned(), *p95))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ranks_match_sorting_every_row(
+            modules in proptest::collection::vec((0u8..6, 0u8..6, 0u8..4, 0u64..3), 0..40),
+            top in 0usize..12,
+        ) {
+            // Few distinct values, so that ties in p95 and in time spent are common.
+            let rows: Vec<(String, WindowStats)> = modules
+                .iter()
+                .enumerate()
+                .map(|(i, &(rps, mean, p95, samples))| {
+                    let mut row = stats(f64::from(rps), f64::from(mean) * 0.1, f64::from(p95));
+                    row.latency_samples = samples;
+                    (format!("m{i:02}"), row)
+                })
+                .collect();
+            let ranked = rank(rows.iter().map(|(name, stats)| (name.as_str(), stats)), top);
+            let ranked: Vec<(String, usize)> =
+                ranked.into_iter().map(|b| (b.module, b.rank_by_p95)).collect();
+            proptest::prop_assert_eq!(ranked, rank_by_sorting(&rows, top));
+        }
     }
 }

@@ -87,7 +87,6 @@ impl PerformanceMonitor {
             open_tick: None,
             last_tick_at: 0.0,
             alerts: AlertBook {
-                trends: HashMap::with_hasher(FixedState::default()),
                 predict,
                 flaps: FlapBook::default(),
                 flap,
@@ -723,8 +722,6 @@ fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
 /// Alert ids and the bounded list of resolved alerts.
 #[derive(Debug)]
 struct AlertBook {
-    /// Trends of the rules' metrics on modules near a threshold, by (module, rule).
-    trends: HashMap<(usize, u16), Trend, FixedState>,
     predict: Option<PredictSettings>,
     flaps: FlapBook,
     flap: FlapSettings,
@@ -769,15 +766,19 @@ impl AlertBook {
         let Some(settings) = self.predict else {
             return;
         };
-        let id = (module_index, rule_index);
         let forecast = if samples > 0
             && condition != Condition::Breach
             && predict::follows(value, rule.threshold, rule.comparison)
         {
-            let trend = self
-                .trends
-                .entry(id)
-                .or_insert_with(|| Trend::new(2 * settings.min_points));
+            let trends = &mut module.trends;
+            let position = match trends.iter().position(|(r, _)| *r == rule_index) {
+                Some(position) => position,
+                None => {
+                    trends.push((rule_index, Trend::new(2 * settings.min_points)));
+                    trends.len() - 1
+                }
+            };
+            let trend = &mut trends[position].1;
             // The metric's detector's learnt season, where it learns one.
             let season = detect_metrics
                 .iter()
@@ -803,9 +804,8 @@ impl AlertBook {
             }
             trend.kept_forecast(now)
         } else {
-            // Most modules are far from every threshold: skip the lookup when none is near.
-            if !self.trends.is_empty() {
-                self.trends.remove(&id);
+            if let Some(position) = module.trends.iter().position(|(r, _)| *r == rule_index) {
+                module.trends.swap_remove(position);
             }
             None
         };

@@ -8,6 +8,7 @@ use super::alert::Alert;
 use super::anomaly::Detector;
 use super::custom::CustomMetrics;
 use super::metrics::{Builtin, MetricName, WindowStats};
+use super::predict::Trend;
 use super::sketch::SketchLayout;
 use super::snapshot::{ModuleSource, ModuleStatus};
 use super::window::ModuleWindow;
@@ -45,6 +46,9 @@ pub struct ModuleMetrics {
     pub(crate) rule_indexes: Vec<u16>,
     pub(crate) alerts: Vec<(RuleKey, Alert)>,
     pub(crate) detectors: Vec<Option<Box<dyn Detector>>>,
+    /// Trends of the rules' metrics near their thresholds, by rule index (kept with
+    /// the module: a tick finds them without a lookup keyed by module).
+    pub(crate) trends: Vec<(u16, Trend)>,
     /// The latest statistics a source reported for this module, and when.
     pub(crate) reported: Option<Box<(super::ReportedMetrics, f64)>>,
 }
@@ -67,6 +71,7 @@ impl ModuleMetrics {
             rule_indexes: Vec::new(),
             alerts: Vec::new(),
             detectors: Vec::new(),
+            trends: Vec::new(),
             reported: None,
         }
     }
@@ -262,6 +267,12 @@ impl ModuleMetrics {
                 .iter()
                 .flatten()
                 .map(|d| d.heap_bytes() + 48)
+                .sum::<usize>()
+            + self.trends.capacity() * std::mem::size_of::<(u16, Trend)>()
+            + self
+                .trends
+                .iter()
+                .map(|(_, trend)| trend.heap_bytes())
                 .sum::<usize>()
     }
 }

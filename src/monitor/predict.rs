@@ -132,7 +132,7 @@ impl Trend {
         min_points: usize,
         profile: impl Fn(f64) -> Option<f64>,
     ) -> Option<Forecast> {
-        let (slope, level) = self.fit(comparison, min_points)?;
+        let (slope, level) = self.fit(comparison, min_points, false)?;
         // No agreed trend: the season alone.
         let slope = slope.unwrap_or(0.0);
         let (latest, _) = *self.points.back()?;
@@ -157,28 +157,50 @@ impl Trend {
     }
 
     /// The slope (when enough pair slopes agree on a side) and the level at the latest
-    /// time, given at least `min_points` values.
-    fn fit(&self, comparison: Comparison, min_points: usize) -> Option<(Option<f64>, f64)> {
+    /// time, given at least `min_points` values. With `need_slope`, a fit whose
+    /// slopes do not agree is `None` at once: a plain forecast has no use for its level.
+    fn fit(
+        &self,
+        comparison: Comparison,
+        min_points: usize,
+        need_slope: bool,
+    ) -> Option<(Option<f64>, f64)> {
         let n = self.points.len();
         if n < min_points.max(4) {
             return None;
         }
         let half = n / 2;
-        let mut slopes: Vec<f64> = (0..half)
-            .filter_map(|i| {
-                let (t0, v0) = self.points[i];
-                let (t1, v1) = self.points[i + half];
-                let dt = f64::from(t1 - t0);
-                (dt > 0.0).then(|| f64::from(v1 - v0) / dt)
-            })
-            .collect();
         let sign = match comparison {
             Comparison::Above => 1.0,
             Comparison::Below => -1.0,
         };
-        let towards = slopes.iter().filter(|s| **s * sign > 0.0).count();
-        let agreed = !slopes.is_empty() && towards as f64 >= MIN_AGREEMENT * slopes.len() as f64;
-        let slope = median(&mut slopes).filter(|_| agreed);
+        // The pairs: each value of the older half with the one half the history later.
+        let pair_slopes = || {
+            self.points
+                .iter()
+                .zip(self.points.iter().skip(half))
+                .take(half)
+                .filter_map(|(&(t0, v0), &(t1, v1))| {
+                    let dt = f64::from(t1 - t0);
+                    (dt > 0.0).then(|| f64::from(v1 - v0) / dt)
+                })
+        };
+        // Agreement first, without allocating: near a flat level it usually fails, and
+        // then a plain forecast needs neither median.
+        let (slope_count, towards) = pair_slopes().fold((0usize, 0usize), |(all, towards), s| {
+            (all + 1, towards + usize::from(s * sign > 0.0))
+        });
+        let agreed = slope_count > 0 && towards as f64 >= MIN_AGREEMENT * slope_count as f64;
+        if need_slope && !agreed {
+            return None;
+        }
+        let slope = if agreed {
+            let mut slopes = Vec::with_capacity(slope_count);
+            slopes.extend(pair_slopes());
+            median(&mut slopes)
+        } else {
+            None
+        };
         let (latest, _) = *self.points.back()?;
         let mut levels: Vec<f64> = self
             .points
@@ -197,7 +219,7 @@ impl Trend {
         horizon_seconds: f64,
         min_points: usize,
     ) -> Option<Forecast> {
-        let (slope, level) = self.fit(comparison, min_points)?;
+        let (slope, level) = self.fit(comparison, min_points, true)?;
         let slope = slope?;
         let sign = match comparison {
             Comparison::Above => 1.0,
