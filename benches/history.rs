@@ -86,18 +86,34 @@ fn write_and_range_cost() {
     let modules = 500;
     let mut steady = Steady::new(modules, 100, 11);
     steady.run_ticks(65);
-    let mut costs = Vec::new();
-    for _ in 0..40 {
+    let retention = Retention {
+        recent_seconds: DAY_SECONDS,
+        rollup_seconds: 60.0,
+        rollup_keep_seconds: 7.0 * DAY_SECONDS,
+        budget_bytes: f64::INFINITY,
+    };
+    let mut rollups = Rollups::default();
+    let (mut costs, mut with_rollups) = (Vec::new(), Vec::new());
+    for _ in 0..120 {
         steady.fill_open_tick();
-        steady.close_tick();
+        let t = steady.close_tick();
         let started = Instant::now();
-        let record = store::encode_tick(&closed(&steady));
-        black_box(record);
+        let ticks = closed(&steady);
+        let record = store::encode_tick(&ticks);
         costs.push(started.elapsed().as_secs_f64() * 1e3);
+        let finished = rollups.add(&retention, t, 1.0, &ticks);
+        let records: Vec<Vec<u8>> = finished
+            .iter()
+            .flat_map(|(_, done)| done.iter().map(|(_, r)| store::encode_rollup(r)))
+            .collect();
+        with_rollups.push(started.elapsed().as_secs_f64() * 1e3);
+        black_box((record, records));
     }
     println!(
-        "One tick's record for {modules} modules at 100 events/s (take each module's closed tick, encode): median {:.3} ms over 40 ticks",
-        median(costs)
+        "One tick's record for {modules} modules at 100 events/s (take each module's closed tick, encode): median {:.3} ms over 120 ticks; with the rollups merged too: median {:.3} ms, slowest (a minute's rollups finished) {:.3} ms",
+        median(costs),
+        median(with_rollups.clone()),
+        with_rollups.iter().copied().fold(0.0, f64::max)
     );
     // A day of one module's minute rollups: merge each minute's 60 ticks once, then
     // re-aggregate the 1,440 records into 1,440 points as the range picker does.

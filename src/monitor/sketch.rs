@@ -271,10 +271,14 @@ pub fn decode_bins(bytes: &[u8], width: u8, mut bin: impl FnMut(i32, u32)) -> bo
     if !fits || in_range(first_key.saturating_add(run as i64)).is_none() {
         return false;
     }
-    for position in 0..run as usize {
-        let count = packed_count(packed, position, u32::from(width));
-        if count > 0 {
-            bin((first_key + position as i64) as i32, count);
+    let mut counts = [0u32; 64];
+    for first in (0..run as usize).step_by(counts.len()) {
+        let counts = &mut counts[..(run as usize - first).min(64)];
+        unpack_counts(packed, u32::from(width), first, counts);
+        for (position, &count) in (first..).zip(counts.iter()) {
+            if count > 0 {
+                bin((first_key + position as i64) as i32, count);
+            }
         }
     }
     true

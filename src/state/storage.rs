@@ -355,10 +355,16 @@ pub fn step(
         if !kept.wants_ticks() {
             return;
         }
-        engine.try_update_value(|e| {
+        let taken = engine.try_update_value(|e| {
             let steps = e.take_closed();
+            let taken = steps.len();
             kept.add(e.monitor(), steps, events);
+            taken
         });
+        // Steps that closed no tick cost nothing worth counting.
+        if taken.unwrap_or(0) == 0 {
+            return;
+        }
     }
     flush(keeper, publish.clone());
     let wall_now = platform::now_seconds();

@@ -6,8 +6,6 @@
 //! A record keeps each module's counts, sums and sketch bins, not its percentiles, so
 //! any range re-aggregates with the sketch's accuracy instead of averaging percentiles.
 
-use std::collections::HashMap;
-
 use crate::monitor::sketch::{SketchLayout, decode_bins, encode_bins};
 use crate::monitor::window::ClosedTick;
 
@@ -196,7 +194,19 @@ impl Merged {
         })
     }
 
+    #[inline]
     fn add_bin(&mut self, key: i32, count: u32) {
+        // The usual case: the key lies in the range already held.
+        let at = i64::from(key) - i64::from(self.first_key);
+        if let Some(slot) = usize::try_from(at).ok().and_then(|at| self.bins.get_mut(at)) {
+            *slot += u64::from(count);
+            return;
+        }
+        self.grow_for(key, count);
+    }
+
+    #[cold]
+    fn grow_for(&mut self, key: i32, count: u32) {
         if self.bins.is_empty() {
             self.first_key = key;
         }
@@ -433,7 +443,8 @@ impl Retention {
 #[derive(Debug, Default)]
 pub struct Rollups {
     span_start: Option<f64>,
-    open: HashMap<u32, Merged>,
+    /// By module id (ids are dense: they index the stored names).
+    open: Vec<Merged>,
 }
 
 impl Rollups {
@@ -453,20 +464,22 @@ impl Rollups {
         };
         self.span_start = Some(start);
         for (id, tick) in modules {
-            self.open.entry(*id).or_default().add(tick);
+            let id = *id as usize;
+            if id >= self.open.len() {
+                self.open.resize_with(id + 1, Merged::default);
+            }
+            self.open[id].add(tick);
         }
         finished.filter(|(_, rollups)| !rollups.is_empty())
     }
 
     fn take(&mut self) -> Vec<(u32, ClosedTick)> {
-        let mut rollups: Vec<(u32, ClosedTick)> = self
-            .open
-            .drain()
+        self.open
+            .iter_mut()
+            .enumerate()
             .filter(|(_, merged)| !merged.is_empty())
-            .map(|(id, merged)| (id, merged.to_closed()))
-            .collect();
-        crate::sort::sort_by(&mut rollups, |a, b| a.0.cmp(&b.0));
-        rollups
+            .map(|(id, merged)| (id as u32, std::mem::take(merged).to_closed()))
+            .collect()
     }
 }
 
