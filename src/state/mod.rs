@@ -179,6 +179,23 @@ impl AppState {
         state.refresh_webhooks();
         on_cleanup(move || alive.store(false, std::sync::atomic::Ordering::Relaxed));
         if let Some(keeper) = keeper {
+            // A page being hidden may be closed next: what is pending is written now
+            // (`visibilitychange` bubbles from the document to the window).
+            let pending = Rc::clone(&keeper);
+            let hidden = leptos::prelude::window_event_listener_untyped("pagehide", move |_| {
+                storage::flush_now(&pending, state.history_publisher());
+            });
+            let pending = Rc::clone(&keeper);
+            let switched =
+                leptos::prelude::window_event_listener_untyped("visibilitychange", move |_| {
+                    if platform::page_hidden() {
+                        storage::flush_now(&pending, state.history_publisher());
+                    }
+                });
+            on_cleanup(move || {
+                hidden.remove();
+                switched.remove();
+            });
             let engine = state.engine;
             leptos::task::spawn_local(async move {
                 storage::open_and_resume(keeper, engine, state.history_publisher()).await;

@@ -69,6 +69,11 @@ impl HistoryState {
     }
 }
 
+/// Ticks gathered into one write: one transaction per five ticks costs the main
+/// thread less than one per tick. What is pending is written at once when the page
+/// is hidden or left (`flush_now`).
+const FLUSH_TICKS: usize = 5;
+
 /// Seconds of wall time between two budget checks.
 const MAINTENANCE_SECONDS: f64 = 10.0;
 /// Budget checks per prune.
@@ -366,7 +371,7 @@ pub fn step(
             return;
         }
     }
-    flush(keeper, publish.clone());
+    flush(keeper, false, publish.clone());
     let wall_now = platform::now_seconds();
     let due = {
         let mut kept = keeper.borrow_mut();
@@ -387,10 +392,18 @@ pub fn step(
     }
 }
 
-fn flush(keeper: &SharedKeeper, publish: impl Fn(HistoryStatus) + 'static) {
+/// Writes what is pending now (the page is being hidden or left).
+pub fn flush_now(keeper: &SharedKeeper, publish: impl Fn(HistoryStatus) + 'static) {
+    flush(keeper, true, publish);
+}
+
+fn flush(keeper: &SharedKeeper, force: bool, publish: impl Fn(HistoryStatus) + 'static) {
     let (db, batch) = {
         let mut kept = keeper.borrow_mut();
         if kept.writing || kept.pending.is_empty() || kept.status.state != HistoryState::Recording {
+            return;
+        }
+        if !force && kept.pending.ticks.len() < FLUSH_TICKS && kept.pending.rollups.is_empty() {
             return;
         }
         let Some(db) = kept.db.clone() else {

@@ -198,7 +198,10 @@ impl Merged {
     fn add_bin(&mut self, key: i32, count: u32) {
         // The usual case: the key lies in the range already held.
         let at = i64::from(key) - i64::from(self.first_key);
-        if let Some(slot) = usize::try_from(at).ok().and_then(|at| self.bins.get_mut(at)) {
+        if let Some(slot) = usize::try_from(at)
+            .ok()
+            .and_then(|at| self.bins.get_mut(at))
+        {
             *slot += u64::from(count);
             return;
         }
