@@ -128,7 +128,7 @@ fn history_line(status: &crate::state::storage::HistoryStatus) -> String {
     match status.state {
         HistoryState::Off => "history not stored".to_owned(),
         HistoryState::Opening => "history: opening".to_owned(),
-        HistoryState::Recording | HistoryState::Full => {
+        HistoryState::Recording | HistoryState::Full | HistoryState::Standby => {
             let usage = status
                 .usage_bytes
                 .map(|used| {

@@ -105,8 +105,12 @@ fn RangePicker(
     let app = use_app();
     let note = RwSignal::new(String::new());
     let stored = move || {
-        app.history
-            .with(|h| matches!(h.state, HistoryState::Recording | HistoryState::Full))
+        app.history.with(|h| {
+            matches!(
+                h.state,
+                HistoryState::Recording | HistoryState::Full | HistoryState::Standby
+            )
+        })
     };
     let module = StoredValue::new(module);
     let pick = move |index: usize| {

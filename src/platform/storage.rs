@@ -298,6 +298,88 @@ fn range_value(range: KeyRange) -> JsValue {
     web_sys::IdbKeyRange::from(range).into()
 }
 
+/// Claims the right to write the history for as long as this page lives (the Web
+/// Locks API): true for the first tab of this origin to ask, false while another holds
+/// it. Where the API is missing, every tab writes (true).
+pub async fn claim_writer() -> bool {
+    let Some((locks, request)) = lock_request() else {
+        return true;
+    };
+    let (tell, told) = futures_channel();
+    // Granted, the lock is held until the page goes: the callback's promise never
+    // settles. Not available, the callback gets null and returns at once.
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move |lock: JsValue| {
+        let granted = !lock.is_null() && !lock.is_undefined();
+        tell(granted);
+        if granted {
+            js_sys::Promise::new(&mut |_, _| {}).into()
+        } else {
+            JsValue::UNDEFINED
+        }
+    });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+    if request
+        .call3(&locks, &JsValue::from_str(DB_NAME), &options, &callback)
+        .is_err()
+    {
+        return true;
+    }
+    told.await.unwrap_or(true)
+}
+
+/// Queues for the writer's lock: `granted` runs once another tab holding it has
+/// gone (the lock is then held until this page goes). Without the API, nothing runs.
+pub fn wait_for_writer(granted: impl FnOnce() + 'static) {
+    let Some((locks, request)) = lock_request() else {
+        return;
+    };
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| {
+        granted();
+        JsValue::from(js_sys::Promise::new(&mut |_, _| {}))
+    });
+    let _ = request.call2(&locks, &JsValue::from_str(DB_NAME), &callback);
+}
+
+/// `navigator.locks` and its `request` method, where the Web Locks API exists.
+fn lock_request() -> Option<(JsValue, js_sys::Function)> {
+    let window = web_sys::window()?;
+    let navigator = js_sys::Reflect::get(&window, &JsValue::from_str("navigator")).ok()?;
+    let locks = js_sys::Reflect::get(&navigator, &JsValue::from_str("locks"))
+        .ok()
+        .filter(|locks| !locks.is_undefined() && !locks.is_null())?;
+    let request = js_sys::Reflect::get(&locks, &JsValue::from_str("request"))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    Some((locks, request))
+}
+
+/// A one-shot channel from a JS callback to an async caller.
+fn futures_channel() -> (
+    impl FnOnce(bool),
+    impl std::future::Future<Output = Option<bool>>,
+) {
+    let slot: std::rc::Rc<std::cell::Cell<Option<bool>>> = std::rc::Rc::default();
+    let (resolve_slot, promise) = {
+        let mut resolve = None;
+        let promise = js_sys::Promise::new(&mut |ok, _| resolve = Some(ok));
+        (resolve, promise)
+    };
+    let written = std::rc::Rc::clone(&slot);
+    let tell = move |value: bool| {
+        written.set(Some(value));
+        if let Some(resolve) = resolve_slot {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    };
+    let told = async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        slot.get()
+    };
+    (tell, told)
+}
+
 /// Bytes this origin stores, as the browser estimates them (`navigator.storage`).
 pub async fn usage_bytes() -> Option<f64> {
     let window = web_sys::window()?;

@@ -173,6 +173,11 @@ impl Engine {
         self.closed = None;
     }
 
+    /// Keeps closed ticks from now on (storage takes over writing).
+    pub fn start_keeping(&mut self) {
+        self.closed.get_or_insert_with(Vec::new);
+    }
+
     /// The ticks closed since the last call (with `keep_closed`), oldest first.
     pub fn take_closed(&mut self) -> Vec<ClosedStep> {
         self.closed.as_mut().map(std::mem::take).unwrap_or_default()

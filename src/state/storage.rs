@@ -47,6 +47,9 @@ pub enum HistoryState {
     Opening,
     /// Storing each tick.
     Recording,
+    /// Another tab of this dashboard stores the history: this one resumed from it and
+    /// reads it, but writes nothing (two writers would overwrite each other's ticks).
+    Standby,
     /// The budget or the browser's quota is reached: live only until space is freed.
     Full,
     /// No IndexedDB here: live only.
@@ -62,6 +65,7 @@ impl HistoryState {
             HistoryState::Off => "off",
             HistoryState::Opening => "opening",
             HistoryState::Recording => "recording",
+            HistoryState::Standby => "standby",
             HistoryState::Full => "full",
             HistoryState::Unavailable => "unavailable",
             HistoryState::Failed => "failed",
@@ -140,11 +144,15 @@ impl Keeper {
         )
     }
 
-    /// True once storage gave up for this page.
+    /// True once this page stores nothing more (storage failed, or another tab keeps
+    /// the history).
     pub fn gave_up(&self) -> bool {
         matches!(
             self.status.state,
-            HistoryState::Unavailable | HistoryState::Failed | HistoryState::Off
+            HistoryState::Unavailable
+                | HistoryState::Failed
+                | HistoryState::Off
+                | HistoryState::Standby
         )
     }
 
@@ -246,9 +254,14 @@ pub async fn open_and_resume(
     {
         let mut keeper = keeper.borrow_mut();
         match outcome {
-            Ok(replayed) => {
-                keeper.status.state = HistoryState::Recording;
+            Ok((replayed, writer)) => {
                 keeper.status.resumed_ticks = replayed;
+                keeper.status.state = if writer {
+                    HistoryState::Recording
+                } else {
+                    keeper.status.message = "another tab of this dashboard keeps the history; this one resumed from it and shows it, but stores nothing.".to_owned();
+                    HistoryState::Standby
+                };
             }
             Err(error) => keeper.fail(&error),
         }
@@ -256,16 +269,59 @@ pub async fn open_and_resume(
             engine.try_update_value(Engine::stop_keeping);
         }
     }
+    let standby = keeper.borrow().status.state == HistoryState::Standby;
     publish(keeper.borrow().status());
+    if standby {
+        platform::storage::wait_for_writer(move || {
+            leptos::task::spawn_local(async move {
+                let status = take_over(&keeper, engine).await;
+                publish(status);
+            });
+        });
+    }
+}
+
+/// The tab that kept the history has gone: this one writes from now on, with the
+/// module names that tab stored.
+async fn take_over(
+    keeper: &SharedKeeper,
+    engine: StoredValue<Engine, LocalStorage>,
+) -> HistoryStatus {
+    let db = keeper.borrow().db.clone();
+    let names: Option<Vec<(String, ModuleSource)>> = match db {
+        Some(db) => db
+            .meta("modules")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str(&json).ok()),
+        None => None,
+    };
+    let mut kept = keeper.borrow_mut();
+    if let Some(names) = names {
+        kept.ids = names
+            .iter()
+            .enumerate()
+            .map(|(id, (n, _))| (n.clone(), id as u32))
+            .collect();
+        kept.names = names;
+    }
+    kept.rollups = Rollups::default();
+    kept.pending = Batch::default();
+    kept.status.state = HistoryState::Recording;
+    kept.status.message.clear();
+    engine.try_update_value(Engine::start_keeping);
+    kept.status()
 }
 
 async fn resume(
     keeper: &SharedKeeper,
     engine: StoredValue<Engine, LocalStorage>,
-) -> Result<usize, StorageError> {
+) -> Result<(usize, bool), StorageError> {
     let db = Rc::new(Db::open().await?);
+    let writer = platform::storage::claim_writer().await;
     let Some(format) = engine.try_with_value(|e| format_entry(e.monitor())) else {
-        return Ok(0);
+        return Ok((0, writer));
     };
     let stored_format = db.meta("format").await?;
     let names: Vec<(String, ModuleSource)> = match db.meta("modules").await? {
@@ -308,7 +364,7 @@ async fn resume(
                 _ => corrupt += 1,
             }
         }
-    } else if stored_format.is_some() {
+    } else if stored_format.is_some() && writer {
         // Another tick length or sketch accuracy: the old records cannot merge with
         // new ones.
         db.prune(f64::INFINITY, f64::INFINITY, names.len() as u32)
@@ -342,7 +398,7 @@ async fn resume(
         keeper.names = names;
     }
     keeper.db = Some(db);
-    Ok(replayed)
+    Ok((replayed, writer))
 }
 
 /// Takes the engine's closed ticks into the next write and starts it when none is

@@ -290,3 +290,65 @@ fn is_clock(text: &str) -> bool {
             .iter()
             .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
 }
+
+#[tokio::test]
+#[ignore = "end-to-end: needs the release bundles; run `make test-e2e`"]
+async fn a_second_tab_reads_the_history_and_writes_once_the_first_has_gone() -> E2eResult<()> {
+    let root = dist()?;
+    run("history-tabs", &root, &[], async |browser, server| {
+        let dashboard = Dashboard::new(browser);
+        dashboard.open(&server.url("/")).await?;
+        dashboard
+            .wait_for_modules(crate::SIMULATED_MODULES, WAIT)
+            .await?;
+        wait_until("the first tab recording", WAIT, async || {
+            Ok(history_state(&dashboard)
+                .await?
+                .filter(|s| s == "recording"))
+        })
+        .await?;
+        let first = browser.client().window().await?;
+        let second = browser.client().new_window(true).await?;
+        browser
+            .client()
+            .switch_to_window(second.handle.clone())
+            .await?;
+        dashboard.open(&server.url("/")).await?;
+        dashboard
+            .wait_for_modules(crate::SIMULATED_MODULES, WAIT)
+            .await?;
+        let chip = wait_until("the second tab on standby", WAIT, async || {
+            let text = dashboard.text("[data-testid=history-status]").await?;
+            Ok(text.filter(|t| t.contains("standby")))
+        })
+        .await?;
+        println!("second tab: {chip}");
+        ensure(!chip.contains("resumed 0 ticks"), || {
+            format!("the second tab resumes from what the first stored: {chip}")
+        })?;
+        let problem = dashboard.text("[data-testid=history-problem]").await?;
+        ensure(
+            problem
+                .as_deref()
+                .is_some_and(|p| p.contains("another tab")),
+            || format!("the second tab says why it stores nothing: {problem:?}"),
+        )?;
+        browser.screenshot("history-second-tab").await?;
+        browser.client().switch_to_window(first).await?;
+        let state = history_state(&dashboard).await?;
+        ensure(state.as_deref() == Some("recording"), || {
+            format!("the first tab keeps recording: {state:?}")
+        })?;
+        // The first tab goes: the second takes over the writing.
+        browser.client().close_window().await?;
+        browser.client().switch_to_window(second.handle).await?;
+        wait_until("the second tab taking over", WAIT, async || {
+            Ok(history_state(&dashboard)
+                .await?
+                .filter(|s| s == "recording"))
+        })
+        .await?;
+        ensure_no_page_errors(browser).await
+    })
+    .await
+}
