@@ -168,6 +168,16 @@ impl Keeper {
         }
     }
 
+    /// The stored module names, by store id.
+    fn set_names(&mut self, names: Vec<(String, ModuleSource)>) {
+        self.ids = names
+            .iter()
+            .enumerate()
+            .map(|(id, (name, _))| (name.clone(), id as u32))
+            .collect();
+        self.names = names;
+    }
+
     fn id_for(&mut self, name: &str, source: ModuleSource) -> u32 {
         if let Some(id) = self.ids.get(name) {
             return *id;
@@ -299,12 +309,7 @@ async fn take_over(
     };
     let mut kept = keeper.borrow_mut();
     if let Some(names) = names {
-        kept.ids = names
-            .iter()
-            .enumerate()
-            .map(|(id, (n, _))| (n.clone(), id as u32))
-            .collect();
-        kept.names = names;
+        kept.set_names(names);
     }
     kept.rollups = Rollups::default();
     kept.pending = Batch::default();
@@ -390,12 +395,7 @@ async fn resume(
         keeper.names.clear();
         keeper.ids.clear();
     } else {
-        keeper.ids = names
-            .iter()
-            .enumerate()
-            .map(|(id, (n, _))| (n.clone(), id as u32))
-            .collect();
-        keeper.names = names;
+        keeper.set_names(names);
     }
     keeper.db = Some(db);
     Ok((replayed, writer))
