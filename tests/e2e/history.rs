@@ -41,6 +41,17 @@ const CORRUPT_ONE: &str = "
   };
   open.onerror = () => done(false);";
 
+/// How many ticks are stored.
+const COUNT_TICKS: &str = "
+  const done = arguments[arguments.length - 1];
+  const open = indexedDB.open('redline-history');
+  open.onsuccess = () => {
+    const count = open.result.transaction('ticks').objectStore('ticks').count();
+    count.onsuccess = () => { open.result.close(); done(count.result); };
+    count.onerror = () => done(0);
+  };
+  open.onerror = () => done(0);";
+
 /// Shows the live window, then picks the last hour.
 const PICK_HOUR: &str = "
   document.querySelector('[data-testid=range-0]').click();
@@ -305,6 +316,11 @@ async fn a_second_tab_reads_the_history_and_writes_once_the_first_has_gone() -> 
             Ok(history_state(&dashboard)
                 .await?
                 .filter(|s| s == "recording"))
+        })
+        .await?;
+        wait_until("the first tab's ticks stored", WAIT, async || {
+            let stored = browser.client().execute_async(COUNT_TICKS, vec![]).await?;
+            Ok(stored.as_u64().filter(|n| *n > 0))
         })
         .await?;
         let first = browser.client().window().await?;
