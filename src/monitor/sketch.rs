@@ -382,24 +382,6 @@ fn seek_ranks(
 /// Bins summed at a time while seeking a rank.
 const CHUNK_BINS: usize = 16;
 
-/// Decodes sparse (key, count) pairs, in ascending key order (the reference for the
-/// fast path).
-#[cfg(test)]
-fn decode_pairs(bytes: impl Iterator<Item = u8>) -> impl Iterator<Item = (i32, u32)> {
-    let mut bytes = bytes;
-    let mut key = 0i64;
-    std::iter::from_fn(move || {
-        let head = read_varint(&mut bytes)?;
-        key += unzigzag(head >> 1);
-        let count = if head & 1 == 1 {
-            read_varint(&mut bytes)? as u32
-        } else {
-            1
-        };
-        Some((key as i32, count))
-    })
-}
-
 /// A stack buffer that hands its bytes on whenever it nears full, so the encoders write
 /// without a bounds check per byte reaching the ring.
 struct Staging<'a, F: FnMut(&[u8])> {
@@ -1077,7 +1059,15 @@ fn put_varint(out: &mut [u8], mut value: u64) -> usize {
     used + 1
 }
 
-fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> Option<u64> {
+/// Appends `value` as a LEB128 varint.
+pub(crate) fn push_varint(out: &mut Vec<u8>, value: u64) {
+    let mut buffer = [0u8; 10];
+    let used = put_varint(&mut buffer, value);
+    out.extend_from_slice(&buffer[..used]);
+}
+
+/// Reads a LEB128 varint; `None` when the bytes end first or it runs past 64 bits.
+pub(crate) fn read_varint(bytes: &mut impl Iterator<Item = u8>) -> Option<u64> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let byte = bytes.next()?;
@@ -1187,9 +1177,9 @@ mod tests {
         }
         let mut log = TickLog::default();
         let (mark, _) = sketch.close_tick_into(&layout, &mut log);
-        let decoded: Vec<u32> = decode_pairs(log.bytes.iter().copied())
-            .map(|(_, c)| c)
-            .collect();
+        let encoded: Vec<u8> = log.bytes.iter().copied().collect();
+        let mut decoded = Vec::new();
+        assert!(decode_bins(&encoded, mark.width, |_, count| decoded.push(count)));
         assert_eq!(decoded, [1, 5, 200, 70_000, 3]);
         assert_eq!(sketch.window_count(), 70_209);
         sketch.expire_from(&mut log, mark);

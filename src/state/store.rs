@@ -6,7 +6,7 @@
 //! A record keeps each module's counts, sums and sketch bins, not its percentiles, so
 //! any range re-aggregates with the sketch's accuracy instead of averaging percentiles.
 
-use crate::monitor::sketch::{SketchLayout, decode_bins, encode_bins};
+use crate::monitor::sketch::{SketchLayout, decode_bins, encode_bins, push_varint, read_varint};
 use crate::monitor::window::ClosedTick;
 
 use super::history::Point;
@@ -24,9 +24,9 @@ pub struct CorruptRecord(&'static str);
 pub fn encode_tick(modules: &[(u32, ClosedTick)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + modules.len() * 48);
     out.push(RECORD_VERSION);
-    put_varint(&mut out, modules.len() as u64);
+    push_varint(&mut out, modules.len() as u64);
     for (id, tick) in modules {
-        put_varint(&mut out, u64::from(*id));
+        push_varint(&mut out, u64::from(*id));
         put_closed(&mut out, tick);
     }
     out
@@ -70,20 +70,12 @@ fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick) {
         u64::from(tick.zeros),
         tick.latency_sum_nanos,
     ] {
-        put_varint(out, value);
+        push_varint(out, value);
     }
     out.extend(tick.latency_max_seconds.to_le_bytes());
     out.push(tick.width);
-    put_varint(out, tick.bins.len() as u64);
+    push_varint(out, tick.bins.len() as u64);
     out.extend(&tick.bins);
-}
-
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
 }
 
 /// Reads a record, refusing anything truncated or malformed.
@@ -102,19 +94,15 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, CorruptRecord> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *self
-                .bytes
-                .get(self.at)
-                .ok_or(CorruptRecord("truncated number"))?;
-            self.at += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(CorruptRecord("number too long"))
+        let mut rest = self
+            .bytes
+            .get(self.at..)
+            .unwrap_or_default()
+            .iter()
+            .copied();
+        let value = read_varint(&mut rest).ok_or(CorruptRecord("truncated or overlong number"))?;
+        self.at = self.bytes.len() - rest.len();
+        Ok(value)
     }
 
     fn count(&mut self) -> Result<u32, CorruptRecord> {
