@@ -35,13 +35,12 @@ impl Default for NotificationSettings {
 impl NotificationSettings {
     /// Checks the settings; the message names the field.
     pub fn check(&self) -> Result<(), String> {
-        let interval = self.min_interval_seconds;
-        if !(interval.is_finite() && (1.0..=3600.0).contains(&interval)) {
-            return Err(format!(
-                "notifications.min_interval_seconds must be between 1 and 3600 (got {interval})"
-            ));
-        }
-        Ok(())
+        crate::monitor::config::check_between(
+            "notifications.min_interval_seconds",
+            self.min_interval_seconds,
+            1.0,
+            3600.0,
+        )
     }
 }
 

@@ -81,15 +81,7 @@ impl WebhookSettings {
                 self.url
             ));
         }
-        let range = |what: &str, value: f64, low: f64, high: f64| {
-            if value.is_finite() && (low..=high).contains(&value) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{what} must be between {low} and {high} (got {value})"
-                ))
-            }
-        };
+        let range = crate::monitor::config::check_between;
         range("timeout_seconds", self.timeout_seconds, 0.5, 120.0)?;
         range("resend_seconds", self.resend_seconds, 5.0, 3600.0)?;
         if !(1..=100_000).contains(&self.max_queue) {

@@ -7,6 +7,19 @@ use super::alert::{Rule, RuleError, RuleSpec};
 use super::anomaly::DetectorSpec;
 use super::metrics::MetricName;
 
+/// Checks that a setting lies in `low..=high`; the message names it and says what was
+/// given (for settings validated to a message: sources, webhooks, notifications,
+/// history).
+pub fn check_between(what: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
+    if value.is_finite() && (low..=high).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} must be between {low} and {high} (got {value})"
+        ))
+    }
+}
+
 /// The monitor's part of `redline.json`, as written. Every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

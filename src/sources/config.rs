@@ -320,15 +320,7 @@ impl SourceSettings {
     }
 
     fn check(&self) -> Result<(), String> {
-        let seconds = |what: &str, value: f64, low: f64, high: f64| {
-            if value.is_finite() && (low..=high).contains(&value) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{what} must be between {low} and {high} (got {value})"
-                ))
-            }
-        };
+        let seconds = crate::monitor::config::check_between;
         let url = |value: &str, schemes: &[&str]| {
             if value.trim().is_empty() {
                 return Err("url is missing".to_owned());

@@ -353,32 +353,16 @@ impl Default for HistorySettings {
 impl HistorySettings {
     /// Checks the settings; the message names the field.
     pub fn check(&self) -> Result<(), String> {
-        let within =
-            |value: f64, low: f64, high: f64| value.is_finite() && (low..=high).contains(&value);
-        if !within(self.recent_hours, 0.0, 168.0) {
-            return Err(format!(
-                "history.recent_hours must be between 0 and 168 (got {})",
-                self.recent_hours
-            ));
-        }
-        if !within(self.rollup_seconds, 10.0, 86_400.0) {
-            return Err(format!(
-                "history.rollup_seconds must be between 10 and 86400 (got {})",
-                self.rollup_seconds
-            ));
-        }
-        if !within(self.rollup_days, 0.0, 366.0) {
-            return Err(format!(
-                "history.rollup_days must be between 0 and 366 (got {})",
-                self.rollup_days
-            ));
-        }
-        if !within(self.budget_mib, 0.001, 1_000_000.0) {
-            return Err(format!(
-                "history.budget_mib must be between 0.001 and 1000000 (got {})",
-                self.budget_mib
-            ));
-        }
+        use crate::monitor::config::check_between;
+        check_between("history.recent_hours", self.recent_hours, 0.0, 168.0)?;
+        check_between(
+            "history.rollup_seconds",
+            self.rollup_seconds,
+            10.0,
+            86_400.0,
+        )?;
+        check_between("history.rollup_days", self.rollup_days, 0.0, 366.0)?;
+        check_between("history.budget_mib", self.budget_mib, 0.001, 1_000_000.0)?;
         if self.resume_ticks > 100_000 {
             return Err(format!(
                 "history.resume_ticks must be at most 100000 (got {})",
