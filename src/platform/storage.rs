@@ -305,14 +305,17 @@ pub async fn claim_writer() -> bool {
     let Some((locks, request)) = lock_request() else {
         return true;
     };
-    let (tell, told) = futures_channel();
-    // Granted, the lock is held until the page goes: the callback's promise never
-    // settles. Not available, the callback gets null and returns at once.
+    // The answer arrives through a promise of our own: the request's promise never
+    // settles when the lock is granted (it is held until the page goes).
+    let mut answer = None;
+    let answered = js_sys::Promise::new(&mut |resolve, _| answer = Some(resolve));
     let callback = wasm_bindgen::closure::Closure::once_into_js(move |lock: JsValue| {
         let granted = !lock.is_null() && !lock.is_undefined();
-        tell(granted);
+        if let Some(answer) = answer {
+            let _ = answer.call1(&JsValue::UNDEFINED, &JsValue::from_bool(granted));
+        }
         if granted {
-            js_sys::Promise::new(&mut |_, _| {}).into()
+            JsValue::from(js_sys::Promise::new(&mut |_, _| {}))
         } else {
             JsValue::UNDEFINED
         }
@@ -325,7 +328,11 @@ pub async fn claim_writer() -> bool {
     {
         return true;
     }
-    told.await.unwrap_or(true)
+    wasm_bindgen_futures::JsFuture::from(answered)
+        .await
+        .ok()
+        .and_then(|granted| granted.as_bool())
+        .unwrap_or(true)
 }
 
 /// Queues for the writer's lock: `granted` runs once another tab holding it has
@@ -353,31 +360,6 @@ fn lock_request() -> Option<(JsValue, js_sys::Function)> {
         .dyn_into::<js_sys::Function>()
         .ok()?;
     Some((locks, request))
-}
-
-/// A one-shot channel from a JS callback to an async caller.
-fn futures_channel() -> (
-    impl FnOnce(bool),
-    impl std::future::Future<Output = Option<bool>>,
-) {
-    let slot: std::rc::Rc<std::cell::Cell<Option<bool>>> = std::rc::Rc::default();
-    let (resolve_slot, promise) = {
-        let mut resolve = None;
-        let promise = js_sys::Promise::new(&mut |ok, _| resolve = Some(ok));
-        (resolve, promise)
-    };
-    let written = std::rc::Rc::clone(&slot);
-    let tell = move |value: bool| {
-        written.set(Some(value));
-        if let Some(resolve) = resolve_slot {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
-    };
-    let told = async move {
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        slot.get()
-    };
-    (tell, told)
 }
 
 /// Bytes this origin stores, as the browser estimates them (`navigator.storage`).
