@@ -155,19 +155,27 @@ pub fn MetricChart(
     let draw_module = module.clone();
     let count_module = module.clone();
     Effect::new(move |_| {
-        app.tick.track();
+        // A picked range of stored history does not move with the ticks: it is drawn
+        // once, when picked, not redrawn every tick.
+        let picked = range.and_then(|range| range.get());
+        if picked.is_none() {
+            app.tick.track();
+        }
         let Some(element) = canvas.get() else {
             return;
         };
         if platform::page_hidden() {
             return;
         }
-        let picked = range.and_then(|range| range.get());
-        let points: Vec<Point> = match picked {
-            Some(points) => points.to_vec(),
-            None => app
-                .engine
-                .with_value(|e| e.history().points(&draw_module).copied().collect()),
+        let live: Vec<Point>;
+        let points: &[Point] = match &picked {
+            Some(points) => points,
+            None => {
+                live = app
+                    .engine
+                    .with_value(|e| e.history().points(&draw_module).copied().collect());
+                &live
+            }
         };
         let scale = platform::device_pixel_ratio();
         let width = f64::from(element.client_width().max(200));
@@ -176,7 +184,7 @@ pub fn MetricChart(
         element.set_height((height * scale) as u32);
         let dark = app.theme.with_untracked(|theme| theme == "dark");
         let started = platform::performance_now();
-        let outcome = draw(element, &points, kind, &thresholds, scale, dark);
+        let outcome = draw(element, points, kind, &thresholds, scale, dark);
         draw_ms.set(platform::performance_now() - started);
         if outcome.as_ref().err() != problem.get_untracked().as_ref() {
             problem.set(outcome.err());
@@ -188,10 +196,12 @@ pub fn MetricChart(
             data-testid=format!("chart-{}", kind.id())
             data-draw-ms=move || format!("{:.3}", draw_ms.get())
             data-points=move || {
-                app.tick.track();
                 match range.and_then(|range| range.get()) {
                     Some(points) => points.len(),
-                    None => app.engine.with_value(|e| e.history().points(&count_module).count()),
+                    None => {
+                        app.tick.track();
+                        app.engine.with_value(|e| e.history().points(&count_module).count())
+                    }
                 }
             }
         >
