@@ -245,7 +245,7 @@ impl AppState {
         if let Some(Some(keeper)) = self.keeper.try_get_value() {
             // Until the stored history is resumed, this monitor's transitions are
             // provisional (the resumed one replaces it): nobody is told of them.
-            resuming = keeper.borrow().status().state == storage::HistoryState::Opening;
+            resuming = keeper.borrow().opening();
             storage::step(&keeper, self.engine, &events, self.history_publisher());
         }
         let events = if resuming { Vec::new() } else { events };

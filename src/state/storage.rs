@@ -136,6 +136,11 @@ impl Keeper {
         self.status.clone()
     }
 
+    /// True while the database is opening and the history resuming.
+    pub fn opening(&self) -> bool {
+        self.status.state == HistoryState::Opening
+    }
+
     /// True while ticks should be handed over.
     pub fn wants_ticks(&self) -> bool {
         matches!(
