@@ -350,7 +350,6 @@ async fn resume(
             )
         })
         .unwrap_or((wall_now, 0.0));
-    let mut stored = Vec::new();
     let mut by_id = Vec::new();
     let mut corrupt = 0u64;
     if stored_format.as_deref() == Some(format.as_str()) && !names.is_empty() {
@@ -358,19 +357,7 @@ async fn resume(
         let records = db.ticks(now - span, f64::INFINITY).await?;
         for (t, record) in records {
             match store::decode_tick(&record) {
-                Ok(modules) if t.is_finite() => {
-                    stored.push(StoredStep {
-                        t,
-                        modules: modules
-                            .iter()
-                            .filter_map(|(id, tick)| {
-                                let (name, source) = names.get(*id as usize)?;
-                                Some((name.clone(), *source, tick.clone()))
-                            })
-                            .collect(),
-                    });
-                    by_id.push((t, modules));
-                }
+                Ok(modules) if t.is_finite() => by_id.push((t, modules)),
                 _ => corrupt += 1,
             }
         }
@@ -380,16 +367,34 @@ async fn resume(
         db.prune(f64::INFINITY, f64::INFINITY, names.len() as u32)
             .await?;
     }
+    let mut keeper = keeper.borrow_mut();
+    // The span under way at the reload continues with the ticks it already had; the
+    // spans before it were written then.
+    let (retention, tick_seconds) = (keeper.retention, keeper.tick_seconds);
+    if let Some((newest, _)) = by_id.last() {
+        let open_span = retention.rollup_start(newest - tick_seconds);
+        for (t, modules) in &by_id {
+            if retention.rollup_start(t - tick_seconds) == open_span {
+                let _ = keeper.rollups.add(&retention, *t, tick_seconds, modules);
+            }
+        }
+    }
+    let stored: Vec<StoredStep> = by_id
+        .into_iter()
+        .map(|(t, modules)| StoredStep {
+            t,
+            modules: modules
+                .into_iter()
+                .filter_map(|(id, tick)| {
+                    let (name, source) = names.get(id as usize)?;
+                    Some((name.clone(), *source, tick))
+                })
+                .collect(),
+        })
+        .collect();
     let replayed = engine
         .try_update_value(|e| e.resume(&stored, platform::now_seconds()))
         .unwrap_or(0);
-    let mut keeper = keeper.borrow_mut();
-    // The span under way at the reload continues with the ticks it already had (the
-    // finished spans among them were written before).
-    let (retention, tick_seconds) = (keeper.retention, keeper.tick_seconds);
-    for (t, modules) in &by_id {
-        let _ = keeper.rollups.add(&retention, *t, tick_seconds, modules);
-    }
     keeper.status.corrupt_records += corrupt;
     if corrupt > 0 {
         keeper.status.message = format!("{corrupt} corrupt history records were skipped.");
