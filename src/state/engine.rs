@@ -10,6 +10,9 @@ use crate::monitor::{AlertEvent, DashboardSnapshot, ModuleSource, PerformanceMon
 
 use super::history::History;
 
+/// Closed ticks kept for storage at most, until it takes them.
+const MAX_KEPT_STEPS: usize = 3600;
+
 /// Ticks of chart history kept per module (10 minutes at 1 s ticks).
 pub const HISTORY_TICKS: usize = 600;
 
@@ -117,6 +120,11 @@ impl Engine {
             let tick_events = self.monitor.tick(boundary);
             self.history.record(&self.monitor, boundary, &tick_events);
             if let Some(closed) = self.closed.as_mut() {
+                // Bounded, should storage never come to take them (a database that
+                // does not open): the oldest go first.
+                if closed.len() == MAX_KEPT_STEPS {
+                    closed.remove(0);
+                }
                 closed.push(ClosedStep::of(&self.monitor, boundary));
             }
             events.extend(tick_events);
