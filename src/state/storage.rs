@@ -92,6 +92,10 @@ pub struct Keeper {
     /// Stored module names and sources, by store id.
     names: Vec<(String, ModuleSource)>,
     ids: HashMap<String, u32>,
+    /// Store id by the monitor's module index (`u32::MAX`: not looked up yet), so a
+    /// tick's modules are not looked up by name every tick. Module indexes hold for
+    /// the life of one monitor; the resume's replaces the first before any write.
+    by_index: Vec<u32>,
     names_dirty: bool,
     rollups: Rollups,
     pending: Batch,
@@ -116,6 +120,7 @@ impl Keeper {
             tick_seconds,
             names: Vec::new(),
             ids: HashMap::new(),
+            by_index: Vec::new(),
             names_dirty: false,
             rollups: Rollups::default(),
             pending: Batch::default(),
@@ -181,6 +186,21 @@ impl Keeper {
             .map(|(id, (name, _))| (name.clone(), id as u32))
             .collect();
         self.names = names;
+        self.by_index.clear();
+    }
+
+    /// The store id of the monitor's module `index`.
+    fn id_at(&mut self, monitor: &PerformanceMonitor, index: usize) -> Option<u32> {
+        if let Some(&id) = self.by_index.get(index).filter(|id| **id != u32::MAX) {
+            return Some(id);
+        }
+        let module = monitor.modules().get(index)?;
+        let id = self.id_for(module.name(), module.source());
+        if self.by_index.len() <= index {
+            self.by_index.resize(index + 1, u32::MAX);
+        }
+        self.by_index[index] = id;
+        Some(id)
     }
 
     fn id_for(&mut self, name: &str, source: ModuleSource) -> u32 {
@@ -209,10 +229,7 @@ impl Keeper {
             let modules: Vec<(u32, crate::monitor::window::ClosedTick)> = step
                 .modules
                 .into_iter()
-                .filter_map(|(index, tick)| {
-                    let module = monitor.modules().get(index)?;
-                    Some((self.id_for(module.name(), module.source()), tick))
-                })
+                .filter_map(|(index, tick)| Some((self.id_at(monitor, index)?, tick)))
                 .collect();
             self.pending
                 .ticks
@@ -404,6 +421,7 @@ async fn resume(
         keeper.names_dirty = true;
         keeper.names.clear();
         keeper.ids.clear();
+        keeper.by_index.clear();
     } else {
         keeper.set_names(names);
     }
