@@ -91,18 +91,6 @@ impl Batch {
             && self.alerts.is_empty()
             && self.meta.is_empty()
     }
-
-    /// Bytes of the records (an estimate of what the write adds).
-    pub fn bytes(&self) -> usize {
-        self.ticks.iter().map(|(_, r)| r.len() + 8).sum::<usize>()
-            + self
-                .rollups
-                .iter()
-                .map(|(_, _, r)| r.len() + 12)
-                .sum::<usize>()
-            + self.alerts.iter().map(|(_, a)| a.len() + 16).sum::<usize>()
-            + self.meta.iter().map(|(_, v)| v.len()).sum::<usize>()
-    }
 }
 
 /// True when this page can reach IndexedDB at all.
