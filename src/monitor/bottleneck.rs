@@ -56,22 +56,17 @@ pub fn rank<'a>(
     }
     ranked.truncate(top);
     ranked.sort_unstable_by(by_share);
-    // Each ranked row's place by p95, without sorting every row: the ranked rows in
-    // p95 order, and for each row, the first of them it comes before.
-    let mut in_p95_order: Vec<usize> = (0..ranked.len()).collect();
-    in_p95_order.sort_unstable_by(|&a, &b| by_p95(&ranked[a], &ranked[b]));
-    let mut ahead = vec![0usize; ranked.len() + 1];
-    for row in &rows {
-        let first_behind =
-            in_p95_order.partition_point(|&k| by_p95(row, &ranked[k]) != std::cmp::Ordering::Less);
-        ahead[first_behind] += 1;
-    }
-    let mut rank_by_p95 = vec![0usize; ranked.len()];
-    let mut before = 0;
-    for (position, &k) in in_p95_order.iter().enumerate() {
-        before += ahead[position];
-        rank_by_p95[k] = before + 1;
-    }
+    // Each ranked row's place by p95, without sorting every row: one more than the
+    // rows ahead of it (`top` counts over the rows).
+    let rank_by_p95: Vec<usize> = ranked
+        .iter()
+        .map(|row| {
+            1 + rows
+                .iter()
+                .filter(|other| by_p95(other, row).is_lt())
+                .count()
+        })
+        .collect();
     ranked
         .iter()
         .zip(rank_by_p95)
