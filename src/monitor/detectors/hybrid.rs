@@ -233,8 +233,14 @@ impl Detector for Hybrid {
     }
 
     fn update(&mut self, value: f64) {
+        self.observe(value);
+    }
+
+    /// Judges once, and learns from the same judgement (`evaluate` then `update`
+    /// would judge twice).
+    fn observe(&mut self, value: f64) -> Option<Verdict> {
         if !value.is_finite() {
-            return;
+            return None;
         }
         let judged = self.judge(value);
         self.refractory
@@ -243,6 +249,7 @@ impl Detector for Hybrid {
         self.recent_z = [z as f32, self.recent_z[0]];
         self.context.update(value);
         self.shift.update(value, &self.lines);
+        judged.map(|(verdict, _)| verdict)
     }
 
     fn heap_bytes(&self) -> usize {
