@@ -12,7 +12,7 @@ pub mod webhook_list;
 pub use alert_list::AlertList;
 pub use bottleneck_list::BottleneckList;
 pub use module_table::ModuleTable;
-pub use percentile_chart::{ChartKind, MetricChart};
+pub use percentile_chart::{ChartKind, MetricChart, PickedRange};
 pub use source_list::SourceList;
 pub use sparkline::Sparkline;
 pub use summary_bar::SummaryBar;

@@ -77,6 +77,75 @@ impl ChartKind {
     }
 }
 
+/// A picked range of stored history: the points, and the span they were asked for
+/// (Unix seconds), so the axis covers the whole range even where nothing was stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickedRange {
+    /// Start of the range.
+    pub from: f64,
+    /// End of the range (the axis' zero).
+    pub to: f64,
+    /// The stored points within it, oldest first.
+    pub points: Vec<Point>,
+}
+
+/// The span the x axis shows, and the time at its right end (its zero).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Axis {
+    span: f64,
+    end: f64,
+}
+
+impl Axis {
+    /// The live window: from the first point to the last.
+    fn of_points(points: &[Point]) -> Option<Axis> {
+        let (first, last) = (points.first()?, points.last()?);
+        Some(Axis {
+            span: (last.t - first.t).max(1.0),
+            end: last.t,
+        })
+    }
+
+    /// The x axis' unit, chosen by the span: its suffix and length in seconds.
+    fn unit(&self) -> (&'static str, f64) {
+        match self.span {
+            s if s <= 180.0 => ("s", 1.0),
+            s if s <= 3.0 * 3600.0 => ("m", 60.0),
+            s if s <= 72.0 * 3600.0 => ("h", 3600.0),
+            _ => ("d", 86_400.0),
+        }
+    }
+
+    /// Where time `t` falls on the x axis: before the end, in the axis' unit.
+    fn x(&self, t: f64) -> f64 {
+        (t - self.end) / self.unit().1
+    }
+
+    /// The x axis label of position `x`: `-40s`, `-45m`, `-18h`, `-6d`, `-1.5h`.
+    fn label(&self, x: f64) -> String {
+        let tenths = (x * 10.0).round() / 10.0;
+        let unit = self.unit().0;
+        if tenths.fract() == 0.0 {
+            format!("{tenths:.0}{unit}")
+        } else {
+            format!("{tenths:.1}{unit}")
+        }
+    }
+}
+
+/// Splits `points` where the gap between two is over three times the usual step (the
+/// page was closed, or nothing was stored), so a line never bridges missing time.
+fn runs(points: &[Point]) -> impl Iterator<Item = &[Point]> {
+    let mut steps: Vec<f64> = points.windows(2).map(|w| w[1].t - w[0].t).collect();
+    let usual = if steps.is_empty() {
+        f64::INFINITY
+    } else {
+        let middle = steps.len() / 2;
+        *steps.select_nth_unstable_by(middle, f64::total_cmp).1
+    };
+    points.chunk_by(move |a, b| b.t - a.t <= 3.0 * usual)
+}
+
 /// A threshold line: value, level and which series it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 struct Threshold {
@@ -101,9 +170,9 @@ pub fn MetricChart(
     module: String,
     /// What to draw.
     kind: ChartKind,
-    /// Points of a picked range of stored history, drawn instead of the live ones.
+    /// A picked range of stored history, drawn instead of the live window.
     #[prop(optional)]
-    range: Option<RwSignal<Option<Arc<Vec<Point>>>>>,
+    range: Option<RwSignal<Option<Arc<PickedRange>>>>,
 ) -> impl IntoView {
     let app = use_app();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -168,13 +237,19 @@ pub fn MetricChart(
             return;
         }
         let live: Vec<Point>;
-        let points: &[Point] = match &picked {
-            Some(points) => points,
+        let (points, axis): (&[Point], Option<Axis>) = match &picked {
+            Some(picked) => (
+                &picked.points,
+                Some(Axis {
+                    span: (picked.to - picked.from).max(1.0),
+                    end: picked.to,
+                }),
+            ),
             None => {
                 live = app
                     .engine
                     .with_value(|e| e.history().points(&draw_module).copied().collect());
-                &live
+                (&live, Axis::of_points(&live))
             }
         };
         let scale = platform::device_pixel_ratio();
@@ -184,7 +259,7 @@ pub fn MetricChart(
         element.set_height((height * scale) as u32);
         let dark = app.theme.with_untracked(|theme| theme == "dark");
         let started = platform::performance_now();
-        let outcome = draw(element, points, kind, &thresholds, scale, dark);
+        let outcome = draw(element, points, axis, kind, &thresholds, scale, dark);
         draw_ms.set(platform::performance_now() - started);
         if outcome.as_ref().err() != problem.get_untracked().as_ref() {
             problem.set(outcome.err());
@@ -197,7 +272,7 @@ pub fn MetricChart(
             data-draw-ms=move || format!("{:.3}", draw_ms.get())
             data-points=move || {
                 match range.and_then(|range| range.get()) {
-                    Some(points) => points.len(),
+                    Some(picked) => picked.points.len(),
                     None => {
                         app.tick.track();
                         app.engine.with_value(|e| e.history().points(&count_module).count())
@@ -231,6 +306,7 @@ pub fn MetricChart(
 fn draw(
     canvas: web_sys::HtmlCanvasElement,
     points: &[Point],
+    axis: Option<Axis>,
     kind: ChartKind,
     thresholds: &[Threshold],
     scale: f64,
@@ -254,16 +330,19 @@ fn draw(
     };
     root.fill(&background).map_err(|e| e.to_string())?;
     let font_size = (11.0 * scale) as u32;
-    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+    let (Some(axis), false) = (axis, points.is_empty()) else {
+        let message = match axis {
+            Some(_) => "nothing stored in this range",
+            None => "waiting for the first tick…",
+        };
         root.draw(&Text::new(
-            "waiting for the first tick…",
+            message,
             ((10.0 * scale) as i32, (20.0 * scale) as i32),
             ("sans-serif", font_size).into_font().color(&foreground),
         ))
         .map_err(|e| e.to_string())?;
         return Ok(());
     };
-    let span = (last.t - first.t).max(1.0);
     let series = kind.series();
     let data_max = points
         .iter()
@@ -290,7 +369,7 @@ fn draw(
         .margin((6.0 * scale) as u32)
         .x_label_area_size((18.0 * scale) as u32)
         .y_label_area_size((58.0 * scale) as u32)
-        .build_cartesian_2d(-span..0.0, 0.0..y_max)
+        .build_cartesian_2d(axis.x(axis.end - axis.span)..0.0, 0.0..y_max)
         .map_err(|e| e.to_string())?;
     let label_style = ("sans-serif", font_size).into_font().color(&foreground);
     chart
@@ -298,7 +377,7 @@ fn draw(
         .x_labels(5)
         .y_labels(4)
         .disable_x_mesh()
-        .x_label_formatter(&|v| format!("{:.0}s", v))
+        .x_label_formatter(&|v| axis.label(*v))
         .y_label_formatter(&|v| kind.format(*v))
         .label_style(label_style)
         .axis_style(grid)
@@ -311,25 +390,30 @@ fn draw(
         let color = level_color(threshold.level);
         chart
             .draw_series(LineSeries::new(
-                [(-span, threshold.value), (0.0, threshold.value)],
+                [
+                    (axis.x(axis.end - axis.span), threshold.value),
+                    (0.0, threshold.value),
+                ],
                 color.stroke_width(stroke),
             ))
             .map_err(|e| e.to_string())?;
     }
     for (_, color, read) in &series {
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.t - last.t, f64::from(read(p)))),
-                color.stroke_width(stroke),
-            ))
-            .map_err(|e| e.to_string())?;
+        for run in runs(points) {
+            chart
+                .draw_series(LineSeries::new(
+                    run.iter().map(|p| (axis.x(p.t), f64::from(read(p)))),
+                    color.stroke_width(stroke),
+                ))
+                .map_err(|e| e.to_string())?;
+        }
     }
     if kind == ChartKind::Latency {
         let mark = level_color(AlertLevel::Critical);
         chart
             .draw_series(points.iter().filter(|p| p.anomaly).map(|p| {
                 Circle::new(
-                    (p.t - last.t, f64::from(p.p95)),
+                    (axis.x(p.t), f64::from(p.p95)),
                     (4.0 * scale) as u32,
                     mark.filled(),
                 )
@@ -337,4 +421,50 @@ fn draw(
             .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(t: f64) -> Point {
+        Point {
+            t,
+            ..Point::default()
+        }
+    }
+
+    #[test]
+    fn the_axis_unit_follows_the_span() {
+        let live = Axis {
+            span: 60.0,
+            end: 1000.0,
+        };
+        assert_eq!(live.label(live.x(960.0)), "-40s");
+        let hour = Axis {
+            span: 3600.0,
+            end: 7200.0,
+        };
+        assert_eq!(hour.label(hour.x(7200.0 - 2700.0)), "-45m");
+        let day = Axis {
+            span: 86_400.0,
+            end: 86_400.0,
+        };
+        assert_eq!(day.label(day.x(86_400.0 - 5400.0)), "-1.5h");
+        let week = Axis {
+            span: 7.0 * 86_400.0,
+            end: 0.0,
+        };
+        assert_eq!(week.label(week.x(-6.0 * 86_400.0)), "-6d");
+    }
+
+    #[test]
+    fn lines_break_at_gaps_in_what_was_stored() {
+        let times = [0.0, 60.0, 120.0, 180.0, 4000.0, 4060.0, 4120.0];
+        let points: Vec<Point> = times.iter().map(|&t| point(t)).collect();
+        let lengths: Vec<usize> = runs(&points).map(<[Point]>::len).collect();
+        assert_eq!(lengths, [4, 3]);
+        assert_eq!(runs(&points[..1]).count(), 1);
+        assert_eq!(runs(&[]).count(), 0);
+    }
 }

@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::components::{AlertList, ChartKind, MetricChart, status_class};
+use crate::components::{AlertList, ChartKind, MetricChart, PickedRange, status_class};
 use crate::format;
 use crate::route::Route;
-use crate::state::history::Point;
 use crate::state::storage::{HistoryState, load_range};
 use crate::state::use_app;
 
@@ -56,7 +55,7 @@ pub fn ModuleDetail(
             })
         }
     };
-    let range = RwSignal::new(None::<Arc<Vec<Point>>>);
+    let range = RwSignal::new(None::<Arc<PickedRange>>);
     let picked = RwSignal::new(0usize);
     let title = module.clone();
     let charts_module = module.clone();
@@ -99,7 +98,7 @@ const RANGE_POINTS: usize = 1440;
 #[component]
 fn RangePicker(
     module: String,
-    range: RwSignal<Option<Arc<Vec<Point>>>>,
+    range: RwSignal<Option<Arc<PickedRange>>>,
     picked: RwSignal<usize>,
 ) -> impl IntoView {
     let app = use_app();
@@ -137,7 +136,8 @@ fn RangePicker(
         let module = module.get_value();
         let started = crate::platform::performance_now();
         leptos::task::spawn_local(async move {
-            let loaded = load_range(keeper, layout, module, to - seconds, to, RANGE_POINTS).await;
+            let from = to - seconds;
+            let loaded = load_range(keeper, layout, module, from, to, RANGE_POINTS).await;
             // A later pick wins.
             if picked.get_untracked() != index {
                 return;
@@ -149,11 +149,12 @@ fn RangePicker(
                         "{} points from stored history, loaded in {ms:.0} ms",
                         points.len()
                     ));
-                    range.set(Some(Arc::new(points)));
+                    range.set(Some(Arc::new(PickedRange { from, to, points })));
                 }
                 Err(error) => {
                     note.set(error);
-                    range.set(Some(Arc::new(Vec::new())));
+                    let points = Vec::new();
+                    range.set(Some(Arc::new(PickedRange { from, to, points })));
                 }
             }
         });
