@@ -215,16 +215,16 @@ pub fn AlertList(
 
 /// The parts of an alert that stay put while it lives.
 #[derive(Debug, Clone, PartialEq)]
-struct AlertRow {
-    id: u64,
-    module: String,
-    metric: String,
-    source: &'static str,
-    started: f64,
+pub(crate) struct AlertRow {
+    pub(crate) id: u64,
+    pub(crate) module: String,
+    pub(crate) metric: String,
+    pub(crate) source: &'static str,
+    pub(crate) started: f64,
 }
 
 impl AlertRow {
-    fn of(alert: &AlertSnapshot) -> AlertRow {
+    pub(crate) fn of(alert: &AlertSnapshot) -> AlertRow {
         AlertRow {
             id: alert.id,
             module: alert.module.clone(),
@@ -241,15 +241,15 @@ impl AlertRow {
 
 /// The parts of an alert that change while it lives, as shown.
 #[derive(Debug, Clone, PartialEq)]
-struct AlertLive {
-    level: &'static str,
-    state: &'static str,
-    duration: String,
-    evidence: String,
+pub(crate) struct AlertLive {
+    pub(crate) level: &'static str,
+    pub(crate) state: &'static str,
+    pub(crate) duration: String,
+    pub(crate) evidence: String,
 }
 
 impl AlertLive {
-    fn of(alert: &AlertSnapshot) -> AlertLive {
+    pub(crate) fn of(alert: &AlertSnapshot) -> AlertLive {
         AlertLive {
             level: level_class(alert.level),
             state: state_name(alert.state),

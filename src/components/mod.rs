@@ -1,18 +1,22 @@
 //! The dashboard's components, one per file.
 
+pub mod alert_history;
 pub mod alert_list;
 pub mod bottleneck_list;
 pub mod module_table;
 pub mod percentile_chart;
+mod range_buttons;
 pub mod source_list;
 pub mod sparkline;
 pub mod summary_bar;
 pub mod webhook_list;
 
+pub use alert_history::AlertHistoryList;
 pub use alert_list::AlertList;
 pub use bottleneck_list::BottleneckList;
 pub use module_table::ModuleTable;
 pub use percentile_chart::{ChartKind, MetricChart, PickedRange};
+pub use range_buttons::RangeButtons;
 pub use source_list::SourceList;
 pub use sparkline::Sparkline;
 pub use summary_bar::SummaryBar;

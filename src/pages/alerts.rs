@@ -2,10 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::components::AlertList;
+use crate::components::{AlertHistoryList, AlertList};
 
 /// The alerts view.
 #[component]
 pub fn AlertsPage() -> impl IntoView {
-    view! { <AlertList /> }
+    view! {
+        <AlertList />
+        <AlertHistoryList />
+    }
 }

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::components::{AlertList, ChartKind, MetricChart, PickedRange, status_class};
+use crate::components::{
+    AlertList, ChartKind, MetricChart, PickedRange, RangeButtons, status_class,
+};
 use crate::format;
 use crate::route::Route;
-use crate::state::storage::{HistoryState, load_range};
+use crate::state::storage::load_range;
 use crate::state::use_app;
 
 /// The detail view of `module`.
@@ -103,14 +105,7 @@ fn RangePicker(
 ) -> impl IntoView {
     let app = use_app();
     let note = RwSignal::new(String::new());
-    let stored = move || {
-        app.history.with(|h| {
-            matches!(
-                h.state,
-                HistoryState::Recording | HistoryState::Full | HistoryState::Standby
-            )
-        })
-    };
+    let stored = move || app.history.with(|h| h.state.readable());
     let module = StoredValue::new(module);
     let pick = move |index: usize| {
         picked.set(index);
@@ -161,24 +156,13 @@ fn RangePicker(
     };
     view! {
         <div class="range-picker" role="group" aria-label="Time range" data-testid="range-picker">
-            {RANGES
-                .iter()
-                .enumerate()
-                .map(|(index, (label, _))| {
-                    view! {
-                        <button
-                            type="button"
-                            class="range"
-                            data-testid=format!("range-{index}")
-                            aria-pressed=move || (picked.get() == index).to_string()
-                            disabled=move || { index != 0 && !stored() }
-                            on:click=move |_| pick(index)
-                        >
-                            {*label}
-                        </button>
-                    }
-                })
-                .collect_view()}
+            <RangeButtons
+                labels=RANGES.iter().map(|(label, _)| *label).collect()
+                testid="range-"
+                pressed=Signal::derive(move || Some(picked.get()))
+                enabled=move |index| index == 0 || stored()
+                on_pick=pick
+            />
             <span class="hint" data-testid="range-note">{move || note.get()}</span>
         </div>
     }

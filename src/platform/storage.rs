@@ -187,6 +187,25 @@ impl Db {
             .collect())
     }
 
+    /// Stored alert transitions (JSON) at times in `[from, to]`, oldest first; records
+    /// that are not text come back empty (corrupt).
+    pub async fn alerts(&self, from: f64, to: f64) -> Result<Vec<String>, StorageError> {
+        let transaction = self
+            .rexie
+            .transaction(&["alerts"], TransactionMode::ReadOnly)?;
+        let lower = Array::of1(&JsValue::from_f64(from));
+        let upper = Array::of2(&JsValue::from_f64(to), &JsValue::from_f64(f64::INFINITY));
+        let range = KeyRange::bound(&lower, &upper, None, None).map_err(rexie::Error::from)?;
+        let values = transaction
+            .store("alerts")?
+            .get_all(Some(range), None)
+            .await?;
+        Ok(values
+            .into_iter()
+            .map(|value| value.as_string().unwrap_or_default())
+            .collect())
+    }
+
     /// One module's rollups with starts in `[from, to]`, oldest first.
     pub async fn rollups(
         &self,

@@ -1,6 +1,7 @@
 //! The app's reactive state: the engine in a local store, the latest snapshot in a
 //! signal, the route, and the tick loop that drives them on a gloo-timers interval.
 
+pub mod alert_history;
 pub mod engine;
 pub mod history;
 pub mod sources;

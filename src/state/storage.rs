@@ -59,6 +59,14 @@ pub enum HistoryState {
 }
 
 impl HistoryState {
+    /// True when stored history can be read (recording, standby or full).
+    pub fn readable(self) -> bool {
+        matches!(
+            self,
+            HistoryState::Recording | HistoryState::Full | HistoryState::Standby
+        )
+    }
+
     /// The class and word the page shows.
     pub fn name(self) -> &'static str {
         match self {
@@ -625,6 +633,31 @@ async fn load_series(
         step,
         rollup_seconds,
     ))
+}
+
+/// The alert transitions stored over `[from, to]`, grouped by alert; transitions that
+/// do not decode are counted.
+pub async fn load_alert_history(
+    keeper: SharedKeeper,
+    from: f64,
+    to: f64,
+) -> Result<(super::alert_history::AlertHistory, usize), String> {
+    let db = {
+        let kept = keeper.borrow();
+        kept.db
+            .clone()
+            .ok_or_else(|| format!("no stored history: {}", kept.status.message))?
+    };
+    let records = db
+        .alerts(from, to)
+        .await
+        .map_err(|error| error.to_string())?;
+    let events: Vec<crate::monitor::AlertEvent> = records
+        .iter()
+        .filter_map(|json| serde_json::from_str(json).ok())
+        .collect();
+    let corrupt = records.len() - events.len();
+    Ok((super::alert_history::group(&events), corrupt))
 }
 
 /// Every stored module's rollups over `[from, to]` at the rollup span, as a chart

@@ -99,7 +99,7 @@ return Array.from(document.querySelectorAll(
 "#;
 
 const ALERTS_JS: &str = r#"
-return Array.from(document.querySelectorAll('[data-testid=alert-list] [data-testid=alert]'))
+return Array.from(document.querySelectorAll(arguments[0]))
   .map((item) => ({
     level: item.getAttribute('data-level'),
     state: item.getAttribute('data-state'),
@@ -233,7 +233,19 @@ impl<'b> Dashboard<'b> {
 
     /// The alert list's items.
     pub async fn alerts(&self) -> E2eResult<Vec<AlertItem>> {
-        Ok(serde_json::from_value(self.run(ALERTS_JS, vec![]).await?)?)
+        self.alert_items("[data-testid=alert-list] [data-testid=alert]")
+            .await
+    }
+
+    /// The stored alert history's items (the Alerts view).
+    pub async fn history_alerts(&self) -> E2eResult<Vec<AlertItem>> {
+        self.alert_items("[data-testid=alert-history] [data-testid=history-alert]")
+            .await
+    }
+
+    async fn alert_items(&self, selector: &str) -> E2eResult<Vec<AlertItem>> {
+        let items = self.run(ALERTS_JS, vec![Value::from(selector)]).await?;
+        Ok(serde_json::from_value(items)?)
     }
 
     /// The rendered text of the first element matching `selector`.
