@@ -95,10 +95,11 @@ impl std::fmt::Display for NetError {
     }
 }
 
-/// Aborts a request when dropped, or when the timeout passes first.
+/// Aborts a request when dropped before it finished, or when the timeout passes first.
 struct Deadline {
     controller: web_sys::AbortController,
     expired: Rc<Cell<bool>>,
+    finished: bool,
     _timer: Option<Timeout>,
 }
 
@@ -119,6 +120,7 @@ impl Deadline {
         Ok(Deadline {
             controller,
             expired,
+            finished: false,
             _timer: timer,
         })
     }
@@ -134,8 +136,11 @@ impl Deadline {
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        // Ends a body still streaming when the caller stops early.
-        self.controller.abort();
+        // Ends a body still streaming when the caller stops early; a request read to
+        // its end has nothing to abort (an abort costs a call into the page per fetch).
+        if !self.finished {
+            self.controller.abort();
+        }
     }
 }
 
@@ -173,7 +178,7 @@ async fn start(
 /// Fetches `url` with a timeout and a body cap.
 pub async fn fetch(url: &str, options: &FetchOptions) -> Result<FetchReply, NetError> {
     let started = super::performance_now();
-    let deadline = Deadline::new(options.timeout_ms)?;
+    let mut deadline = Deadline::new(options.timeout_ms)?;
     let response = start(url, options, &deadline).await?;
     let opaque = response.type_() == web_sys::ResponseType::Opaque;
     let mut body = Vec::new();
@@ -196,6 +201,7 @@ pub async fn fetch(url: &str, options: &FetchOptions) -> Result<FetchReply, NetE
                 .map_err(|e| deadline.error(options.timeout_ms, &e))?;
         }
     }
+    deadline.finished = true;
     let content_type = response
         .headers()
         .get("content-type")
