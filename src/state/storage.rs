@@ -422,7 +422,10 @@ async fn resume(
         .unwrap_or(0);
     keeper.status.corrupt_records += corrupt;
     if corrupt > 0 {
-        keeper.status.message = format!("{corrupt} corrupt history records were skipped.");
+        keeper.status.message = match corrupt {
+            1 => "1 corrupt history record was skipped.".to_owned(),
+            n => format!("{n} corrupt history records were skipped."),
+        };
     }
     if stored_format.as_deref() != Some(format.as_str()) {
         keeper.pending.meta.push(("format", format));

@@ -128,7 +128,7 @@ async fn a_reload_resumes_history_and_firing_alerts_without_notifying_again() ->
         ensure(
             problem
                 .as_deref()
-                .is_some_and(|p| p.contains("1 corrupt history records were skipped")),
+                .is_some_and(|p| p.contains("1 corrupt history record was skipped")),
             || format!("the corrupt record is reported: {problem:?}"),
         )?;
         // The same alert: its metric and its start time (it may have resolved since,
