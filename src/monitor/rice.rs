@@ -29,8 +29,12 @@ const MAX_VALUE_BITS: u32 = 34;
 pub fn encode(counts: &[u32], first_key: i32, out: &mut Vec<u8>) {
     push_varint(out, zigzag(i64::from(first_key)));
     push_varint(out, counts.len() as u64);
+    let start = out.len();
+    // A count takes at most 64 bits, and the last word is written whole.
+    out.resize(start + counts.len() * 8 + 8, 0);
     let mut bits = BitWriter {
-        out,
+        out: &mut out[start..],
+        at: 0,
         word: 0,
         held: 0,
     };
@@ -40,19 +44,24 @@ pub fn encode(counts: &[u32], first_key: i32, out: &mut Vec<u8>) {
         let k = model.k();
         let quotient = value >> k;
         if quotient < u64::from(ESCAPE) {
-            // `quotient` ones, then the zero that ends them.
-            bits.put((1 << quotient) - 1, quotient as u32 + 1);
-            bits.put(value & ((1 << k) - 1), k);
+            // `quotient` ones, the zero that ends them, then the low bits.
+            let low = value & ((1 << k) - 1);
+            bits.put(
+                ((1 << quotient) - 1) | (low << (quotient + 1)),
+                quotient as u32 + 1 + k,
+            );
         } else {
             let len = u64::BITS - value.leading_zeros();
-            bits.put((1 << ESCAPE) - 1, ESCAPE);
-            bits.put(u64::from(len), LENGTH_BITS);
-            bits.put(value & u64::from(u32::MAX), len.min(32));
-            bits.put(value >> 32, len.saturating_sub(32));
+            bits.put(
+                ((1 << ESCAPE) - 1) | (u64::from(len) << ESCAPE),
+                ESCAPE + LENGTH_BITS,
+            );
+            bits.put(value, len);
         }
         model.learn(count, value);
     }
-    bits.finish();
+    let used = bits.finish();
+    out.truncate(start + used);
 }
 
 /// Decodes bins written by [`encode`], calling `bin(key, count)` for each non-empty
@@ -148,31 +157,34 @@ impl Model {
     }
 }
 
-/// Bits appended least significant first, four bytes at a time.
+/// Bits written least significant first into a buffer sized for the worst case: each
+/// put writes eight bytes and keeps the whole ones, without a branch.
 struct BitWriter<'a> {
-    out: &'a mut Vec<u8>,
+    out: &'a mut [u8],
+    /// Bytes kept.
+    at: usize,
+    /// Bits not yet kept (fewer than 8).
     word: u64,
     held: u32,
 }
 
 impl BitWriter<'_> {
-    /// Appends the low `count` bits of `value` (at most 32; the rest must be zero).
+    /// Appends the low `count` bits of `value` (at most 56; the rest must be zero).
     #[inline]
     fn put(&mut self, value: u64, count: u32) {
-        debug_assert!(count <= 32 && value >> count == 0);
+        debug_assert!(count <= 56 && value >> count == 0);
         self.word |= value << self.held;
         self.held += count;
-        if self.held >= 32 {
-            self.out
-                .extend_from_slice(&(self.word as u32).to_le_bytes());
-            self.word >>= 32;
-            self.held -= 32;
-        }
+        self.out[self.at..self.at + 8].copy_from_slice(&self.word.to_le_bytes());
+        let whole = self.held / 8;
+        self.at += whole as usize;
+        self.word >>= whole * 8;
+        self.held %= 8;
     }
 
-    fn finish(self) {
-        let tail = self.held.div_ceil(8) as usize;
-        self.out.extend_from_slice(&self.word.to_le_bytes()[..tail]);
+    /// The bytes written, the last one padded with zeros.
+    fn finish(self) -> usize {
+        self.at + usize::from(self.held > 0)
     }
 }
 
