@@ -113,13 +113,14 @@ struct Model {
 }
 
 impl Model {
+    #[inline(always)]
     fn prediction(&self) -> u64 {
         self.recent_sum >> 2
     }
 
     /// The count as the value coded: near the prediction first, alternately above and
     /// below, then the counts beyond twice it in order.
-    #[inline]
+    #[inline(always)]
     fn fold(&self, count: u32) -> u64 {
         let (count, predicted) = (u64::from(count), self.prediction());
         if count <= 2 * predicted {
@@ -130,7 +131,7 @@ impl Model {
     }
 
     /// The count a coded value stands for; `None` beyond 32 bits.
-    #[inline]
+    #[inline(always)]
     fn unfold(&self, value: u64) -> Option<u32> {
         let predicted = self.prediction();
         let count = if value <= 2 * predicted {
@@ -142,13 +143,13 @@ impl Model {
     }
 
     /// The smallest `k` with `2 << k` at least `scale`: about log2 of the mean value.
-    #[inline]
+    #[inline(always)]
     fn k(&self) -> u32 {
         let half = self.scale.div_ceil(2).max(1);
         (u64::BITS - (half - 1).leading_zeros()).min(MAX_K)
     }
 
-    #[inline]
+    #[inline(always)]
     fn learn(&mut self, count: u32, value: u64) {
         self.recent_sum = self.recent_sum + u64::from(count) - u64::from(self.recent[self.next]);
         self.recent[self.next] = count;
@@ -170,7 +171,7 @@ struct BitWriter<'a> {
 
 impl BitWriter<'_> {
     /// Appends the low `count` bits of `value` (at most 56; the rest must be zero).
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, value: u64, count: u32) {
         debug_assert!(count <= 56 && value >> count == 0);
         self.word |= value << self.held;
@@ -197,19 +198,19 @@ struct BitReader<'a> {
 
 impl BitReader<'_> {
     /// The next 57 bits or more from `at` (zeros past the end).
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> u64 {
         read_u64_le(self.bytes, self.at / 8) >> (self.at % 8)
     }
 
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self, count: u32) -> Option<()> {
         self.at += count as usize;
         (self.at <= self.bytes.len() * 8).then_some(())
     }
 
     /// The next `count` bits (at most 32).
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, count: u32) -> Option<u64> {
         let value = self.peek() & ((1u64 << count) - 1);
         self.advance(count)?;
@@ -217,7 +218,7 @@ impl BitReader<'_> {
     }
 
     /// One value coded with parameter `k`.
-    #[inline]
+    #[inline(always)]
     fn value(&mut self, k: u32) -> Option<u64> {
         let quotient = self.peek().trailing_ones().min(ESCAPE);
         if quotient < ESCAPE {

@@ -37,8 +37,9 @@ pub fn encode_tick(modules: &[(u32, ClosedTick)]) -> Vec<u8> {
     push_varint(&mut out, modules.len() as u64);
     SCRATCH.with_borrow_mut(|scratch| {
         for (id, tick) in modules {
+            let run = scratch.dense_run(tick);
             push_varint(&mut out, u64::from(*id));
-            put_closed(&mut out, tick, scratch);
+            put_closed(&mut out, tick, run, scratch);
         }
     });
     out
@@ -65,7 +66,10 @@ pub fn decode_tick(bytes: &[u8]) -> Result<Vec<(u32, ClosedTick)>, CorruptRecord
 pub fn encode_rollup(tick: &ClosedTick) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + tick.bins.len());
     out.push(RECORD_VERSION);
-    SCRATCH.with_borrow_mut(|scratch| put_closed(&mut out, tick, scratch));
+    SCRATCH.with_borrow_mut(|scratch| {
+        let run = scratch.dense_run(tick);
+        put_closed(&mut out, tick, run, scratch);
+    });
     out
 }
 
@@ -87,7 +91,9 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
-fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick, scratch: &mut Scratch) {
+/// Writes one tick; `run` is the first key of its bins decoded into `scratch.counts`
+/// (when they are a dense run).
+fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick, run: Option<i32>, scratch: &mut Scratch) {
     // Histogram-fed samples are the only difference: usually none.
     let unsampled = i64::from(tick.latency_count) - i64::from(tick.requests);
     for value in [
@@ -100,19 +106,31 @@ fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick, scratch: &mut Scratch) {
         push_varint(out, value);
     }
     out.extend(tick.latency_max_seconds.to_le_bytes());
-    let (width, bins) = scratch.densest(tick);
+    let (width, bins) = scratch.densest(tick, run);
     out.push(width);
     push_varint(out, bins.len() as u64);
     out.extend(bins);
 }
 
 impl Scratch {
-    /// The tick's bins in the smaller of their own encoding and the Rice one, with the
-    /// width that says which.
-    fn densest<'a>(&'a mut self, tick: &'a ClosedTick) -> (u8, &'a [u8]) {
-        let max_run = MAX_MERGED_BINS as usize;
-        if tick.width != RICE_WIDTH
-            && let Some(first_key) = decode_run(&tick.bins, tick.width, max_run, &mut self.counts)
+    /// Decodes a dense tick's bins into `counts`; returns their first key. Sparse
+    /// pairs are left as they are: they hold few events, which Rice codes no smaller.
+    fn dense_run(&mut self, tick: &ClosedTick) -> Option<i32> {
+        if !(1..=32).contains(&tick.width) {
+            return None;
+        }
+        decode_run(
+            &tick.bins,
+            tick.width,
+            MAX_MERGED_BINS as usize,
+            &mut self.counts,
+        )
+    }
+
+    /// The tick's bins in the smaller of their own encoding and the Rice one of `counts`
+    /// (decoded from them, from key `run`), with the width that says which.
+    fn densest<'a>(&'a mut self, tick: &'a ClosedTick, run: Option<i32>) -> (u8, &'a [u8]) {
+        if let Some(first_key) = run
             // Every count takes a bit at least: a run this long cannot be smaller.
             && self.counts.len() / 8 < tick.bins.len()
         {
@@ -231,6 +249,14 @@ impl Merged {
     /// Adds one tick (or rollup). Returns false for bins that do not decode, having
     /// added the counts.
     pub fn add(&mut self, tick: &ClosedTick) -> bool {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let run = scratch.dense_run(tick);
+            self.add_decoded(tick, run, &scratch.counts)
+        })
+    }
+
+    /// [`Merged::add`] with a dense tick's bins already decoded: `counts` from key `run`.
+    fn add_decoded(&mut self, tick: &ClosedTick, run: Option<i32>, counts: &[u32]) -> bool {
         self.requests += u64::from(tick.requests);
         self.errors += u64::from(tick.errors);
         self.latency_count += u64::from(tick.latency_count);
@@ -239,19 +265,16 @@ impl Merged {
             .saturating_add(tick.latency_sum_nanos);
         self.latency_max_seconds = self.latency_max_seconds.max(tick.latency_max_seconds);
         self.zeros += u64::from(tick.zeros);
-        SCRATCH.with_borrow_mut(|scratch| {
-            let counts = &mut scratch.counts;
-            match decode_run(&tick.bins, tick.width, MAX_MERGED_BINS as usize, counts) {
-                Some(first_key) => {
-                    self.add_run(first_key, counts);
-                    true
-                }
-                // Not one run (or not bins): bin by bin, as far as they decode.
-                None => decode_bins(&tick.bins, tick.width, |key, count| {
-                    self.add_bin(key, count)
-                }),
+        match run {
+            Some(first_key) => {
+                self.add_run(first_key, counts);
+                true
             }
-        })
+            // Not a dense run (or not bins): bin by bin, as far as they decode.
+            None => decode_bins(&tick.bins, tick.width, |key, count| {
+                self.add_bin(key, count)
+            }),
+        }
     }
 
     /// Adds counts by key from `first_key`: one slice added to another when the keys
@@ -536,20 +559,59 @@ impl Rollups {
         tick_seconds: f64,
         modules: &[(u32, ClosedTick)],
     ) -> Option<(f64, Vec<(u32, ClosedTick)>)> {
+        let finished = self.advance(retention, t, tick_seconds);
+        for (id, tick) in modules {
+            self.open_for(*id).add(tick);
+        }
+        finished
+    }
+
+    /// [`Rollups::add`], also encoding the ticks as one record ([`encode_tick`]): each
+    /// tick's bins are decoded once for both.
+    pub fn add_and_encode(
+        &mut self,
+        retention: &Retention,
+        t: f64,
+        tick_seconds: f64,
+        modules: &[(u32, ClosedTick)],
+    ) -> (Vec<u8>, Option<(f64, Vec<(u32, ClosedTick)>)>) {
+        let finished = self.advance(retention, t, tick_seconds);
+        let mut out = Vec::with_capacity(16 + modules.len() * 48);
+        out.push(RECORD_VERSION);
+        push_varint(&mut out, modules.len() as u64);
+        SCRATCH.with_borrow_mut(|scratch| {
+            for (id, tick) in modules {
+                let run = scratch.dense_run(tick);
+                self.open_for(*id).add_decoded(tick, run, &scratch.counts);
+                push_varint(&mut out, u64::from(*id));
+                put_closed(&mut out, tick, run, scratch);
+            }
+        });
+        (out, finished)
+    }
+
+    /// Moves to the span holding the tick closed at `t`, handing over the finished one.
+    fn advance(
+        &mut self,
+        retention: &Retention,
+        t: f64,
+        tick_seconds: f64,
+    ) -> Option<(f64, Vec<(u32, ClosedTick)>)> {
         let start = retention.rollup_start(t - tick_seconds);
         let finished = match self.span_start {
             Some(open_start) if open_start != start => Some((open_start, self.take())),
             _ => None,
         };
         self.span_start = Some(start);
-        for (id, tick) in modules {
-            let id = *id as usize;
-            if id >= self.open.len() {
-                self.open.resize_with(id + 1, Merged::default);
-            }
-            self.open[id].add(tick);
-        }
         finished.filter(|(_, rollups)| !rollups.is_empty())
+    }
+
+    fn open_for(&mut self, id: u32) -> &mut Merged {
+        let id = id as usize;
+        if id >= self.open.len() {
+            self.open.resize_with(id + 1, Merged::default);
+        }
+        &mut self.open[id]
     }
 
     fn take(&mut self) -> Vec<(u32, ClosedTick)> {
@@ -865,10 +927,15 @@ mod tests {
         let closed = ticks(&per_tick);
         let mut rollups = Rollups::default();
         let mut finished = Vec::new();
+        // The keeper's path: the record and the rollups from one decoding.
+        let mut keepers = Rollups::default();
         for (t, tick) in &closed {
-            if let Some(done) = rollups.add(&retention, *t, 1.0, &[(4, tick.clone())]) {
-                finished.push(done);
-            }
+            let modules = [(4, tick.clone())];
+            let done = rollups.add(&retention, *t, 1.0, &modules);
+            let (record, also_done) = keepers.add_and_encode(&retention, *t, 1.0, &modules);
+            assert_eq!(record, encode_tick(&modules));
+            assert_eq!(done, also_done);
+            finished.extend(done);
         }
         let starts: Vec<f64> = finished.iter().map(|(start, _)| *start).collect();
         assert_eq!(starts, vec![960.0, 1020.0]);
