@@ -29,12 +29,8 @@ const MAX_VALUE_BITS: u32 = 34;
 pub fn encode(counts: &[u32], first_key: i32, out: &mut Vec<u8>) {
     push_varint(out, zigzag(i64::from(first_key)));
     push_varint(out, counts.len() as u64);
-    let start = out.len();
-    // A count takes at most 64 bits, and the last word is written whole.
-    out.resize(start + counts.len() * 8 + 8, 0);
     let mut bits = BitWriter {
-        out: &mut out[start..],
-        at: 0,
+        out,
         word: 0,
         held: 0,
     };
@@ -60,8 +56,7 @@ pub fn encode(counts: &[u32], first_key: i32, out: &mut Vec<u8>) {
         }
         model.learn(count, value);
     }
-    let used = bits.finish();
-    out.truncate(start + used);
+    bits.finish();
 }
 
 /// Decodes bins written by [`encode`], calling `bin(key, count)` for each non-empty
@@ -158,14 +153,13 @@ impl Model {
     }
 }
 
-/// Bits written least significant first into a buffer sized for the worst case: each
-/// put writes eight bytes and keeps the whole ones, without a branch.
+/// Bits appended least significant first, eight bytes at a time (one append per
+/// dozen counts or so: the bundle's size-optimised build calls out for every slice
+/// operation, so there are as few as can be).
 struct BitWriter<'a> {
-    out: &'a mut [u8],
-    /// Bytes kept.
-    at: usize,
-    /// Bits not yet kept (fewer than 8).
+    out: &'a mut Vec<u8>,
     word: u64,
+    /// Bits held in `word` (fewer than 64).
     held: u32,
 }
 
@@ -175,17 +169,20 @@ impl BitWriter<'_> {
     fn put(&mut self, value: u64, count: u32) {
         debug_assert!(count <= 56 && value >> count == 0);
         self.word |= value << self.held;
-        self.held += count;
-        self.out[self.at..self.at + 8].copy_from_slice(&self.word.to_le_bytes());
-        let whole = self.held / 8;
-        self.at += whole as usize;
-        self.word >>= whole * 8;
-        self.held %= 8;
+        if self.held + count < 64 {
+            self.held += count;
+            return;
+        }
+        self.out.extend_from_slice(&self.word.to_le_bytes());
+        // `held` is at least 8 here: the bits of `value` that did not fit.
+        self.word = value >> (64 - self.held);
+        self.held = self.held + count - 64;
     }
 
-    /// The bytes written, the last one padded with zeros.
-    fn finish(self) -> usize {
-        self.at + usize::from(self.held > 0)
+    /// Appends the bits held, the last byte padded with zeros.
+    fn finish(self) {
+        let tail = self.held.div_ceil(8) as usize;
+        self.out.extend_from_slice(&self.word.to_le_bytes()[..tail]);
     }
 }
 
