@@ -309,7 +309,8 @@ impl Merged {
         }
     }
 
-    #[inline]
+    // Always: the bundle is built for size, and this runs for every bin of a sparse tick.
+    #[inline(always)]
     fn add_bin(&mut self, key: i32, count: u32) {
         // The usual case: the key lies in the range already held.
         let at = i64::from(key) - i64::from(self.first_key);
