@@ -541,6 +541,9 @@ impl Retention {
     }
 }
 
+/// A finished span: its start and its rollups, by module id.
+pub type FinishedSpan = (f64, Vec<(u32, ClosedTick)>);
+
 /// Builds each module's rollup from its ticks as they close, handing over the
 /// finished ones when a tick crosses into the next span.
 #[derive(Debug, Default)]
@@ -559,7 +562,7 @@ impl Rollups {
         t: f64,
         tick_seconds: f64,
         modules: &[(u32, ClosedTick)],
-    ) -> Option<(f64, Vec<(u32, ClosedTick)>)> {
+    ) -> Option<FinishedSpan> {
         let finished = self.advance(retention, t, tick_seconds);
         for (id, tick) in modules {
             self.open_for(*id).add(tick);
@@ -575,7 +578,7 @@ impl Rollups {
         t: f64,
         tick_seconds: f64,
         modules: &[(u32, ClosedTick)],
-    ) -> (Vec<u8>, Option<(f64, Vec<(u32, ClosedTick)>)>) {
+    ) -> (Vec<u8>, Option<FinishedSpan>) {
         let finished = self.advance(retention, t, tick_seconds);
         let mut out = Vec::with_capacity(16 + modules.len() * 48);
         out.push(RECORD_VERSION);
@@ -597,7 +600,7 @@ impl Rollups {
         retention: &Retention,
         t: f64,
         tick_seconds: f64,
-    ) -> Option<(f64, Vec<(u32, ClosedTick)>)> {
+    ) -> Option<FinishedSpan> {
         let start = retention.rollup_start(t - tick_seconds);
         let finished = match self.span_start {
             Some(open_start) if open_start != start => Some((open_start, self.take())),
