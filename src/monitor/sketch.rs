@@ -261,7 +261,10 @@ pub fn decode_bins(bytes: &[u8], width: u8, mut bin: impl FnMut(i32, u32)) -> bo
             let Some(key) = in_range(key) else {
                 return false;
             };
-            bin(key, count);
+            // The window never writes a count of zero; corrupt bytes may.
+            if count > 0 {
+                bin(key, count);
+            }
         }
         return true;
     }

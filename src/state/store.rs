@@ -32,12 +32,22 @@ pub struct CorruptRecord(&'static str);
 /// One tick of every module that had data in it, as one record (module ids index the
 /// stored names).
 pub fn encode_tick(modules: &[(u32, ClosedTick)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + modules.len() * 48);
+    encode_tick_and(modules, |_, _, _, _| ())
+}
+
+/// [`encode_tick`], handing each module's tick to `also(id, tick, run, counts)` with
+/// its bins decoded (when they are a dense run: `counts` from key `run`).
+fn encode_tick_and(
+    modules: &[(u32, ClosedTick)],
+    mut also: impl FnMut(u32, &ClosedTick, Option<i32>, &[u32]),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + modules.len() * 96);
     out.push(RECORD_VERSION);
     push_varint(&mut out, modules.len() as u64);
     SCRATCH.with_borrow_mut(|scratch| {
         for (id, tick) in modules {
             let run = scratch.dense_run(tick);
+            also(*id, tick, run, &scratch.counts);
             push_varint(&mut out, u64::from(*id));
             put_closed(&mut out, tick, run, scratch);
         }
@@ -580,18 +590,10 @@ impl Rollups {
         modules: &[(u32, ClosedTick)],
     ) -> (Vec<u8>, Option<FinishedSpan>) {
         let finished = self.advance(retention, t, tick_seconds);
-        let mut out = Vec::with_capacity(16 + modules.len() * 48);
-        out.push(RECORD_VERSION);
-        push_varint(&mut out, modules.len() as u64);
-        SCRATCH.with_borrow_mut(|scratch| {
-            for (id, tick) in modules {
-                let run = scratch.dense_run(tick);
-                self.open_for(*id).add_decoded(tick, run, &scratch.counts);
-                push_varint(&mut out, u64::from(*id));
-                put_closed(&mut out, tick, run, scratch);
-            }
+        let record = encode_tick_and(modules, |id, tick, run, counts| {
+            self.open_for(id).add_decoded(tick, run, counts);
         });
-        (out, finished)
+        (record, finished)
     }
 
     /// Moves to the span holding the tick closed at `t`, handing over the finished one.
