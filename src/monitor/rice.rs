@@ -15,7 +15,7 @@
 //! stream, least significant bit first, padded with zeros to a byte. At 1,000 events
 //! per tick that is about 3.3 bits per bin, against 5 for the bit-packed run.
 
-use super::sketch::{push_varint, read_u64_le, read_varint, unzigzag, zigzag};
+use super::sketch::{push_varint, read_varint, unzigzag, zigzag};
 
 /// Unary quotients this long are escaped.
 const ESCAPE: u32 = 24;
@@ -77,7 +77,9 @@ pub fn decode(bytes: &[u8], mut bin: impl FnMut(i32, u32)) -> bool {
     }
     let mut reader = BitReader {
         bytes: stream,
-        at: 0,
+        next: 0,
+        word: 0,
+        held: 0,
     };
     let mut model = Model::default();
     for position in 0..run {
@@ -93,7 +95,7 @@ pub fn decode(bytes: &[u8], mut bin: impl FnMut(i32, u32)) -> bool {
         }
     }
     // The stream ends in its last byte: anything after it is not this encoding.
-    reader.at.div_ceil(8) == stream.len()
+    reader.read().div_ceil(8) == stream.len()
 }
 
 /// What the coder has seen: the last four counts (the prediction is their mean) and a
@@ -186,43 +188,68 @@ impl BitWriter<'_> {
     }
 }
 
-/// Reads what [`BitWriter`] wrote; `None` past the end.
+/// Reads what [`BitWriter`] wrote; `None` past the end. Bytes are loaded one at a
+/// time into a word (plain indexing: no slice call per value in the size-optimised
+/// bundle), so every value is read from the word.
 struct BitReader<'a> {
     bytes: &'a [u8],
-    /// Bits read.
-    at: usize,
+    /// The next byte to load (past the end, zeros are loaded).
+    next: usize,
+    /// Loaded bits not yet read, least significant first.
+    word: u64,
+    held: u32,
 }
 
 impl BitReader<'_> {
-    /// The next 57 bits or more from `at` (zeros past the end).
+    /// Loads bytes until the word holds 57 bits or more.
     #[inline(always)]
-    fn peek(&self) -> u64 {
-        read_u64_le(self.bytes, self.at / 8) >> (self.at % 8)
+    fn refill(&mut self) {
+        while self.held <= 56 {
+            let byte = if self.next < self.bytes.len() {
+                self.bytes[self.next]
+            } else {
+                0
+            };
+            self.word |= u64::from(byte) << self.held;
+            self.next += 1;
+            self.held += 8;
+        }
     }
 
+    /// Bits read so far.
+    fn read(&self) -> usize {
+        self.next * 8 - self.held as usize
+    }
+
+    /// Drops `count` bits of the word (at most those held).
     #[inline(always)]
-    fn advance(&mut self, count: u32) -> Option<()> {
-        self.at += count as usize;
-        (self.at <= self.bytes.len() * 8).then_some(())
+    fn skip(&mut self, count: u32) -> Option<()> {
+        self.word >>= count;
+        self.held -= count;
+        (self.read() <= self.bytes.len() * 8).then_some(())
     }
 
     /// The next `count` bits (at most 32).
     #[inline(always)]
     fn take(&mut self, count: u32) -> Option<u64> {
-        let value = self.peek() & ((1u64 << count) - 1);
-        self.advance(count)?;
+        self.refill();
+        let value = self.word & ((1u64 << count) - 1);
+        self.skip(count)?;
         Some(value)
     }
 
     /// One value coded with parameter `k`.
     #[inline(always)]
     fn value(&mut self, k: u32) -> Option<u64> {
-        let quotient = self.peek().trailing_ones().min(ESCAPE);
+        self.refill();
+        let quotient = self.word.trailing_ones().min(ESCAPE);
         if quotient < ESCAPE {
-            self.advance(quotient + 1)?;
-            return Some((u64::from(quotient) << k) | self.take(k)?);
+            // At most 24 + 31 bits: all in the word.
+            let low = (self.word >> (quotient + 1)) & ((1 << k) - 1);
+            self.skip(quotient + 1 + k)?;
+            return Some((u64::from(quotient) << k) | low);
         }
-        self.advance(ESCAPE)?;
+        self.skip(ESCAPE)?;
         let len = self.take(LENGTH_BITS)? as u32;
         if len > MAX_VALUE_BITS {
             return None;

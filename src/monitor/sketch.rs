@@ -1044,7 +1044,7 @@ fn encode_dense(open: &[u32], first_key: i32, width: u32, push: &mut impl FnMut(
 
 /// Eight bytes of `bytes` from `at`, little-endian, zero past the end.
 #[inline]
-pub(crate) fn read_u64_le(bytes: &[u8], at: usize) -> u64 {
+fn read_u64_le(bytes: &[u8], at: usize) -> u64 {
     match bytes.get(at..at + 8) {
         Some(eight) => u64::from_le_bytes(<[u8; 8]>::try_from(eight).unwrap_or_default()),
         None => bytes
