@@ -3,8 +3,8 @@
 //! re-aggregate a day of one module's rollups into 1,440 points.
 //!
 //! `cargo bench --bench history`. The browser's side of the same paths (the write's
-//! main-thread time and a day's range charted) is measured by
-//! `scripts/measure-history.mjs` (`make measure-history`).
+//! main-thread time and a day's range charted) is measured by the history blocks of
+//! `scripts/measure-browser.mjs` (`make measure`).
 
 mod common;
 
@@ -39,8 +39,10 @@ fn storage_per_day() {
     println!("Bytes stored per module per day (1 s ticks; lognormal latencies, median 50 ms,");
     println!("sigma 0.5, 1 % errors; {SAMPLE_TICKS} ticks of 10 modules, extrapolated to a day)");
     println!();
-    println!("| events/s per module | full resolution / day | 1-minute rollups / day | target |");
-    println!("|---:|---:|---:|---|");
+    println!(
+        "| events/s per module | full resolution / day | 1-minute rollups / day | bytes per module-tick (bins: as the window keeps them → stored) | target |"
+    );
+    println!("|---:|---:|---:|---:|---|");
     let retention = Retention {
         recent_seconds: DAY_SECONDS,
         rollup_seconds: 60.0,
@@ -52,13 +54,21 @@ fn storage_per_day() {
         let mut steady = Steady::new(modules, rate, 7 + rate as u64);
         steady.run_ticks(5);
         let (mut tick_bytes, mut rollup_bytes) = (0usize, 0usize);
+        let (mut window_bins, mut stored_bins) = (0usize, 0usize);
         let mut rollups = Rollups::default();
         for _ in 0..SAMPLE_TICKS {
             steady.fill_open_tick();
             let t = steady.close_tick();
             let ticks = closed(&steady);
             // IndexedDB keeps the key (8 bytes) beside each value.
-            tick_bytes += store::encode_tick(&ticks).len() + 8;
+            let record = store::encode_tick(&ticks);
+            tick_bytes += record.len() + 8;
+            window_bins += ticks.iter().map(|(_, tick)| tick.bins.len()).sum::<usize>();
+            let stored = store::decode_tick(&record).expect("a record just written decodes");
+            stored_bins += stored
+                .iter()
+                .map(|(_, tick)| tick.bins.len())
+                .sum::<usize>();
             if let Some((_, done)) = rollups.add(&retention, t, 1.0, &ticks) {
                 rollup_bytes += done
                     .iter()
@@ -74,9 +84,13 @@ fn storage_per_day() {
         let spans = (SAMPLE_TICKS / 60 - 1) as f64 * 60.0;
         let rolled = per_day(rollup_bytes, spans);
         let met = if full <= 8.0 { "met" } else { "MISSED" };
+        let per_tick = |bytes: usize| bytes as f64 / (modules * SAMPLE_TICKS) as f64;
         println!(
-            "| {rate} | {full:.2} MiB | {:.0} KiB | <= 8 MiB: {met} |",
-            rolled * 1024.0
+            "| {rate} | {full:.2} MiB | {:.0} KiB | {:.1} ({:.1} → {:.1}) | <= 8 MiB: {met} |",
+            rolled * 1024.0,
+            per_tick(tick_bytes),
+            per_tick(window_bins),
+            per_tick(stored_bins),
         );
     }
     println!();
@@ -99,9 +113,8 @@ fn write_and_range_cost() {
         let t = steady.close_tick();
         let started = Instant::now();
         let ticks = closed(&steady);
-        let record = store::encode_tick(&ticks);
         costs.push(started.elapsed().as_secs_f64() * 1e3);
-        let finished = rollups.add(&retention, t, 1.0, &ticks);
+        let (record, finished) = rollups.add_and_encode(&retention, t, 1.0, &ticks);
         let records: Vec<Vec<u8>> = finished
             .iter()
             .flat_map(|(_, done)| done.iter().map(|(_, r)| store::encode_rollup(r)))
@@ -110,7 +123,7 @@ fn write_and_range_cost() {
         black_box((record, records));
     }
     println!(
-        "One tick's record for {modules} modules at 100 events/s (take each module's closed tick, encode): median {:.3} ms over 120 ticks; with the rollups merged too: median {:.3} ms, slowest (a minute's rollups finished) {:.3} ms",
+        "One tick for {modules} modules at 100 events/s: taking each module's closed tick, median {:.3} ms over 120 ticks; with the record encoded and the minute rollups merged (the keeper's work): median {:.3} ms, slowest (a minute's rollups finished) {:.3} ms",
         median(costs),
         median(with_rollups.clone()),
         with_rollups.iter().copied().fold(0.0, f64::max)

@@ -16,6 +16,7 @@ mod flap;
 pub mod metrics;
 mod module;
 pub mod predict;
+pub mod rice;
 pub mod simulate;
 pub mod sketch;
 pub mod snapshot;

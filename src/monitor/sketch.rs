@@ -211,10 +211,20 @@ impl TickLog {
 
     /// A copy of the newest `count` bytes: the encoding of the tick closed last.
     pub fn newest(&self, count: usize) -> Vec<u8> {
-        let len = self.bytes.len();
-        self.bytes.range(len - count.min(len)..).copied().collect()
+        let (front, back) = self.bytes.as_slices();
+        let start = self.bytes.len() - count.min(self.bytes.len());
+        // Copied a slice or two at a time: a tick is stored for every module every tick.
+        let (front, back) = match start.checked_sub(front.len()) {
+            Some(into_back) => (&[][..], &back[into_back..]),
+            None => (&front[start..], back),
+        };
+        [front, back].concat()
     }
 }
+
+/// The width that marks bins in the Rice encoding ([`super::rice`]), the densest, which
+/// stored history uses and the window never writes.
+pub const RICE_WIDTH: u8 = 0x80;
 
 /// Encodes a run of bins (counts by key from `first_key`) as `close_tick_into` encodes
 /// a tick, appending to `out`; returns the encoding's width (0: sparse pairs).
@@ -228,7 +238,7 @@ pub fn encode_bins(bins: &[u32], first_key: i32, out: &mut Vec<u8>) -> u8 {
 }
 
 /// Decodes bins encoded by [`encode_bins`] (or a closed tick's encoding with its
-/// mark's width), calling `bin(key, count)` for each non-empty one in ascending key
+/// mark's width, or [`super::rice`]'s with [`RICE_WIDTH`]), calling `bin(key, count)` for each non-empty one in ascending key
 /// order. Returns false, having stopped, on bytes that are not such an encoding.
 pub fn decode_bins(bytes: &[u8], width: u8, mut bin: impl FnMut(i32, u32)) -> bool {
     let in_range = |key: i64| i32::try_from(key).ok();
@@ -251,37 +261,84 @@ pub fn decode_bins(bytes: &[u8], width: u8, mut bin: impl FnMut(i32, u32)) -> bo
             let Some(key) = in_range(key) else {
                 return false;
             };
-            bin(key, count);
+            // The window never writes a count of zero; corrupt bytes may.
+            if count > 0 {
+                bin(key, count);
+            }
         }
         return true;
     }
-    if width > 32 {
-        return false;
+    if width == RICE_WIDTH {
+        return super::rice::decode(bytes, bin);
     }
-    let mut header = bytes.iter().copied();
-    let (Some(first_key), Some(run)) = (read_varint(&mut header), read_varint(&mut header)) else {
+    let Some((first_key, run, packed)) = dense_run(bytes, width) else {
         return false;
     };
-    let packed = &bytes[bytes.len() - header.len()..];
-    let first_key = unzigzag(first_key);
-    let fits = usize::try_from(run)
-        .ok()
-        .and_then(|run| run.checked_mul(usize::from(width)))
-        .is_some_and(|bits| bits.div_ceil(8) <= packed.len());
-    if !fits || in_range(first_key.saturating_add(run as i64)).is_none() {
-        return false;
-    }
     let mut counts = [0u32; 64];
-    for first in (0..run as usize).step_by(counts.len()) {
-        let counts = &mut counts[..(run as usize - first).min(64)];
+    for first in (0..run).step_by(counts.len()) {
+        let counts = &mut counts[..(run - first).min(64)];
         unpack_counts(packed, u32::from(width), first, counts);
         for (position, &count) in (first..).zip(counts.iter()) {
             if count > 0 {
-                bin((first_key + position as i64) as i32, count);
+                bin(first_key + position as i32, count);
             }
         }
     }
     true
+}
+
+/// The first key, length and packed counts of a dense run of `width`-bit counts;
+/// `None` unless they fit the bytes and their keys fit `i32`.
+fn dense_run(bytes: &[u8], width: u8) -> Option<(i32, usize, &[u8])> {
+    if !(1..=32).contains(&width) {
+        return None;
+    }
+    let mut header = bytes.iter().copied();
+    let first_key = unzigzag(read_varint(&mut header)?);
+    let run = usize::try_from(read_varint(&mut header)?).ok()?;
+    let packed = &bytes[bytes.len() - header.len()..];
+    let fits = run
+        .checked_mul(usize::from(width))
+        .is_some_and(|bits| bits.div_ceil(8) <= packed.len());
+    i32::try_from(first_key.saturating_add(run as i64)).ok()?;
+    Some((i32::try_from(first_key).ok()?, run, packed)).filter(|_| fits)
+}
+
+/// Bins as [`decode_bins`] reads them, as one run of counts by key from the first
+/// non-empty one (zeros included) in `out`, replacing what it held; returns that
+/// first key. `None` for bytes that do not decode, or a run longer than `max_run`.
+pub fn decode_run(bytes: &[u8], width: u8, max_run: usize, out: &mut Vec<u32>) -> Option<i32> {
+    out.clear();
+    if width != 0 && width != RICE_WIDTH {
+        // Dense: unpacked whole, without a call per bin.
+        let (first_key, run, packed) =
+            dense_run(bytes, width).filter(|(_, run, _)| *run <= max_run)?;
+        out.resize(run, 0);
+        unpack_counts(packed, u32::from(width), 0, out);
+        // From the first non-empty bin to the last, as the other encodings decode.
+        let end = out
+            .iter()
+            .rposition(|&count| count > 0)
+            .map_or(0, |last| last + 1);
+        out.truncate(end);
+        let start = out.iter().position(|&count| count > 0).unwrap_or(0);
+        out.drain(..start);
+        return Some(first_key + start as i32);
+    }
+    let mut first_key = None;
+    let mut fits = true;
+    let decoded = decode_bins(bytes, width, |key, count| {
+        let first = *first_key.get_or_insert(key);
+        // Keys ascend in every encoding; anything else is not a run.
+        let at = usize::try_from(i64::from(key) - i64::from(first)).unwrap_or(usize::MAX);
+        if at >= max_run || at < out.len() {
+            fits = false;
+            return;
+        }
+        out.resize(at, 0);
+        out.push(count);
+    });
+    (decoded && fits).then_some(first_key.unwrap_or(0))
 }
 
 /// Bins of the samples of rank `floor(q * (n - 1))` for each of [`QUANTILES`], among
@@ -1039,11 +1096,11 @@ fn varint_len(value: u64) -> usize {
     (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
 }
 
-fn zigzag(value: i64) -> u64 {
+pub(crate) fn zigzag(value: i64) -> u64 {
     ((value << 1) ^ (value >> 63)) as u64
 }
 
-fn unzigzag(value: u64) -> i64 {
+pub(crate) fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 

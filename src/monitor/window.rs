@@ -125,7 +125,8 @@ pub struct ClosedTick {
     pub zeros: u32,
     /// The bins' encoding (see [`super::sketch::encode_bins`]) and its width.
     pub bins: Vec<u8>,
-    /// Width of the bins' encoding (0: sparse pairs).
+    /// Width of the bins' encoding (0: sparse pairs; 1 to 32: a bit-packed run;
+    /// [`super::sketch::RICE_WIDTH`]: Rice-coded, as stored history may hold them).
     pub width: u8,
 }
 

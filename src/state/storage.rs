@@ -239,13 +239,11 @@ impl Keeper {
                 .into_iter()
                 .filter_map(|(index, tick)| Some((self.id_at(monitor, index)?, tick)))
                 .collect();
-            self.pending
-                .ticks
-                .push((step.t, store::encode_tick(&modules)));
-            if let Some((start, finished)) =
+            let (record, finished) =
                 self.rollups
-                    .add(&self.retention, step.t, self.tick_seconds, &modules)
-            {
+                    .add_and_encode(&self.retention, step.t, self.tick_seconds, &modules);
+            self.pending.ticks.push((step.t, record));
+            if let Some((start, finished)) = finished {
                 self.pending.rollups.extend(
                     finished
                         .iter()

@@ -6,13 +6,23 @@
 //! A record keeps each module's counts, sums and sketch bins, not its percentiles, so
 //! any range re-aggregates with the sketch's accuracy instead of averaging percentiles.
 
-use crate::monitor::sketch::{SketchLayout, decode_bins, encode_bins, push_varint, read_varint};
+use std::cell::RefCell;
+
+use crate::monitor::rice;
+use crate::monitor::sketch::{
+    RICE_WIDTH, SketchLayout, decode_bins, decode_run, encode_bins, push_varint, read_varint,
+    unzigzag, zigzag,
+};
 use crate::monitor::window::ClosedTick;
 
 use super::history::Point;
 
-/// First byte of every record; a record of another version is refused as corrupt.
-const RECORD_VERSION: u8 = 1;
+/// First byte of every record written. Version 2 stores each tick's bins in the smaller
+/// of the window's encoding and the Rice one ([`rice`]), and the latency count as its
+/// difference from the requests; version 1 records (the window's encoding as it was)
+/// still read. A record of any other version is refused as corrupt.
+const RECORD_VERSION: u8 = 2;
+const FIRST_VERSION: u8 = 1;
 
 /// Why a stored record was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -22,13 +32,26 @@ pub struct CorruptRecord(&'static str);
 /// One tick of every module that had data in it, as one record (module ids index the
 /// stored names).
 pub fn encode_tick(modules: &[(u32, ClosedTick)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + modules.len() * 48);
+    encode_tick_and(modules, |_, _, _, _| ())
+}
+
+/// [`encode_tick`], handing each module's tick to `also(id, tick, run, counts)` with
+/// its bins decoded (when they are a dense run: `counts` from key `run`).
+fn encode_tick_and(
+    modules: &[(u32, ClosedTick)],
+    mut also: impl FnMut(u32, &ClosedTick, Option<i32>, &[u32]),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + modules.len() * 96);
     out.push(RECORD_VERSION);
     push_varint(&mut out, modules.len() as u64);
-    for (id, tick) in modules {
-        push_varint(&mut out, u64::from(*id));
-        put_closed(&mut out, tick);
-    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        for (id, tick) in modules {
+            let run = scratch.dense_run(tick);
+            also(*id, tick, run, &scratch.counts);
+            push_varint(&mut out, u64::from(*id));
+            put_closed(&mut out, tick, run, scratch);
+        }
+    });
     out
 }
 
@@ -53,7 +76,10 @@ pub fn decode_tick(bytes: &[u8]) -> Result<Vec<(u32, ClosedTick)>, CorruptRecord
 pub fn encode_rollup(tick: &ClosedTick) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + tick.bins.len());
     out.push(RECORD_VERSION);
-    put_closed(&mut out, tick);
+    SCRATCH.with_borrow_mut(|scratch| {
+        let run = scratch.dense_run(tick);
+        put_closed(&mut out, tick, run, scratch);
+    });
     out
 }
 
@@ -62,32 +88,87 @@ pub fn decode_rollup(bytes: &[u8]) -> Result<ClosedTick, CorruptRecord> {
     Reader::new(bytes)?.closed()
 }
 
-fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick) {
+/// Buffers reused by every record encoded and every tick merged (one thread: the page's).
+#[derive(Default)]
+struct Scratch {
+    /// A tick's bins as one run of counts.
+    counts: Vec<u32>,
+    /// Their Rice encoding.
+    coded: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// Writes one tick; `run` is the first key of its bins decoded into `scratch.counts`
+/// (when they are a dense run).
+fn put_closed(out: &mut Vec<u8>, tick: &ClosedTick, run: Option<i32>, scratch: &mut Scratch) {
+    // Histogram-fed samples are the only difference: usually none.
+    let unsampled = i64::from(tick.latency_count) - i64::from(tick.requests);
     for value in [
         u64::from(tick.requests),
         u64::from(tick.errors),
-        u64::from(tick.latency_count),
+        zigzag(unsampled),
         u64::from(tick.zeros),
         tick.latency_sum_nanos,
     ] {
         push_varint(out, value);
     }
     out.extend(tick.latency_max_seconds.to_le_bytes());
-    out.push(tick.width);
-    push_varint(out, tick.bins.len() as u64);
-    out.extend(&tick.bins);
+    let (width, bins) = scratch.densest(tick, run);
+    out.push(width);
+    push_varint(out, bins.len() as u64);
+    out.extend(bins);
+}
+
+impl Scratch {
+    /// Decodes a dense tick's bins into `counts`; returns their first key. Sparse
+    /// pairs are left as they are: they hold few events, which Rice codes no smaller.
+    fn dense_run(&mut self, tick: &ClosedTick) -> Option<i32> {
+        if !(1..=32).contains(&tick.width) {
+            return None;
+        }
+        decode_run(
+            &tick.bins,
+            tick.width,
+            MAX_MERGED_BINS as usize,
+            &mut self.counts,
+        )
+    }
+
+    /// The tick's bins in the smaller of their own encoding and the Rice one of `counts`
+    /// (decoded from them, from key `run`), with the width that says which.
+    fn densest<'a>(&'a mut self, tick: &'a ClosedTick, run: Option<i32>) -> (u8, &'a [u8]) {
+        if let Some(first_key) = run
+            // Every count takes a bit at least: a run this long cannot be smaller.
+            && self.counts.len() / 8 < tick.bins.len()
+        {
+            self.coded.clear();
+            rice::encode(&self.counts, first_key, &mut self.coded);
+            if self.coded.len() < tick.bins.len() {
+                return (RICE_WIDTH, &self.coded);
+            }
+        }
+        (tick.width, &tick.bins)
+    }
 }
 
 /// Reads a record, refusing anything truncated or malformed.
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    version: u8,
 }
 
 impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8]) -> Result<Self, CorruptRecord> {
         match bytes.first() {
-            Some(&RECORD_VERSION) => Ok(Reader { bytes, at: 1 }),
+            Some(&version @ (FIRST_VERSION | RECORD_VERSION)) => Ok(Reader {
+                bytes,
+                at: 1,
+                version,
+            }),
             Some(_) => Err(CorruptRecord("unknown record version")),
             None => Err(CorruptRecord("empty record")),
         }
@@ -123,12 +204,21 @@ impl<'a> Reader<'a> {
     fn closed(&mut self) -> Result<ClosedTick, CorruptRecord> {
         let requests = self.count()?;
         let errors = self.count()?;
-        let latency_count = self.count()?;
+        let latency_count = if self.version == FIRST_VERSION {
+            self.count()?
+        } else {
+            let unsampled = unzigzag(self.varint()?);
+            u32::try_from(i64::from(requests) + unsampled)
+                .map_err(|_| CorruptRecord("latency count beyond 32 bits"))?
+        };
         let zeros = self.count()?;
         let latency_sum_nanos = self.varint()?;
         let max = self.take(8)?;
         let latency_max_seconds = f64::from_le_bytes(<[u8; 8]>::try_from(max).unwrap_or_default());
         let width = self.take(1)?[0];
+        if width > 32 && (width != RICE_WIDTH || self.version == FIRST_VERSION) {
+            return Err(CorruptRecord("unknown bins encoding"));
+        }
         let len = usize::try_from(self.varint()?).map_err(|_| CorruptRecord("bins length"))?;
         let bins = self.take(len)?.to_vec();
         if errors > requests || !latency_max_seconds.is_finite() || latency_max_seconds < 0.0 {
@@ -169,6 +259,14 @@ impl Merged {
     /// Adds one tick (or rollup). Returns false for bins that do not decode, having
     /// added the counts.
     pub fn add(&mut self, tick: &ClosedTick) -> bool {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let run = scratch.dense_run(tick);
+            self.add_decoded(tick, run, &scratch.counts)
+        })
+    }
+
+    /// [`Merged::add`] with a dense tick's bins already decoded: `counts` from key `run`.
+    fn add_decoded(&mut self, tick: &ClosedTick, run: Option<i32>, counts: &[u32]) -> bool {
         self.requests += u64::from(tick.requests);
         self.errors += u64::from(tick.errors);
         self.latency_count += u64::from(tick.latency_count);
@@ -177,12 +275,52 @@ impl Merged {
             .saturating_add(tick.latency_sum_nanos);
         self.latency_max_seconds = self.latency_max_seconds.max(tick.latency_max_seconds);
         self.zeros += u64::from(tick.zeros);
-        decode_bins(&tick.bins, tick.width, |key, count| {
-            self.add_bin(key, count)
-        })
+        match run {
+            Some(first_key) => {
+                self.add_run(first_key, counts);
+                true
+            }
+            // Not a dense run (or not bins): bin by bin, as far as they decode.
+            None => decode_bins(&tick.bins, tick.width, |key, count| {
+                self.add_bin(key, count)
+            }),
+        }
     }
 
-    #[inline]
+    /// Adds counts by key from `first_key`: one slice added to another when the keys
+    /// fit the range held, grown first if need be.
+    fn add_run(&mut self, first_key: i32, counts: &[u32]) {
+        let Some(last_key) = counts
+            .len()
+            .checked_sub(1)
+            .map(|last| first_key + last as i32)
+        else {
+            return;
+        };
+        for key in [first_key, last_key] {
+            self.add_bin(key, 0);
+        }
+        let at = i64::from(first_key) - i64::from(self.first_key);
+        let held = usize::try_from(at)
+            .ok()
+            .and_then(|at| self.bins.get_mut(at..at + counts.len()));
+        match held {
+            Some(held) => {
+                for (slot, &count) in held.iter_mut().zip(counts) {
+                    *slot += u64::from(count);
+                }
+            }
+            // Wider than a merge holds: what fits, bin by bin.
+            None => {
+                for (position, &count) in counts.iter().enumerate() {
+                    self.add_bin(first_key + position as i32, count);
+                }
+            }
+        }
+    }
+
+    // Always: the bundle is built for size, and this runs for every bin of a sparse tick.
+    #[inline(always)]
     fn add_bin(&mut self, key: i32, count: u32) {
         // The usual case: the key lies in the range already held.
         let at = i64::from(key) - i64::from(self.first_key);
@@ -413,6 +551,9 @@ impl Retention {
     }
 }
 
+/// A finished span: its start and its rollups, by module id.
+pub type FinishedSpan = (f64, Vec<(u32, ClosedTick)>);
+
 /// Builds each module's rollup from its ticks as they close, handing over the
 /// finished ones when a tick crosses into the next span.
 #[derive(Debug, Default)]
@@ -431,21 +572,52 @@ impl Rollups {
         t: f64,
         tick_seconds: f64,
         modules: &[(u32, ClosedTick)],
-    ) -> Option<(f64, Vec<(u32, ClosedTick)>)> {
+    ) -> Option<FinishedSpan> {
+        let finished = self.advance(retention, t, tick_seconds);
+        for (id, tick) in modules {
+            self.open_for(*id).add(tick);
+        }
+        finished
+    }
+
+    /// [`Rollups::add`], also encoding the ticks as one record ([`encode_tick`]): each
+    /// tick's bins are decoded once for both.
+    pub fn add_and_encode(
+        &mut self,
+        retention: &Retention,
+        t: f64,
+        tick_seconds: f64,
+        modules: &[(u32, ClosedTick)],
+    ) -> (Vec<u8>, Option<FinishedSpan>) {
+        let finished = self.advance(retention, t, tick_seconds);
+        let record = encode_tick_and(modules, |id, tick, run, counts| {
+            self.open_for(id).add_decoded(tick, run, counts);
+        });
+        (record, finished)
+    }
+
+    /// Moves to the span holding the tick closed at `t`, handing over the finished one.
+    fn advance(
+        &mut self,
+        retention: &Retention,
+        t: f64,
+        tick_seconds: f64,
+    ) -> Option<FinishedSpan> {
         let start = retention.rollup_start(t - tick_seconds);
         let finished = match self.span_start {
             Some(open_start) if open_start != start => Some((open_start, self.take())),
             _ => None,
         };
         self.span_start = Some(start);
-        for (id, tick) in modules {
-            let id = *id as usize;
-            if id >= self.open.len() {
-                self.open.resize_with(id + 1, Merged::default);
-            }
-            self.open[id].add(tick);
-        }
         finished.filter(|(_, rollups)| !rollups.is_empty())
+    }
+
+    fn open_for(&mut self, id: u32) -> &mut Merged {
+        let id = id as usize;
+        if id >= self.open.len() {
+            self.open.resize_with(id + 1, Merged::default);
+        }
+        &mut self.open[id]
     }
 
     fn take(&mut self) -> Vec<(u32, ClosedTick)> {
@@ -508,6 +680,157 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    /// A version 1 record (two modules: a sparse tick, and a dense one of 300 samples)
+    /// and a version 1 rollup of both, as the previous release wrote them.
+    const V1_TICK: [u8; 64] = [
+        1, 2, 3, 6, 1, 6, 1, 128, 229, 199, 217, 5, 0, 0, 0, 0, 0, 0, 224, 63, 0, 7, 154, 7, 140,
+        1, 133, 5, 3, 9, 172, 2, 75, 172, 2, 0, 128, 133, 166, 223, 38, 244, 219, 215, 129, 115,
+        70, 164, 63, 5, 13, 223, 2, 15, 136, 75, 89, 101, 173, 181, 86, 92, 241, 3,
+    ];
+    const V1_ROLLUP: [u8; 59] = [
+        1, 178, 2, 76, 178, 2, 1, 128, 234, 237, 184, 44, 0, 0, 0, 0, 0, 0, 224, 63, 0, 37, 154, 7,
+        140, 1, 81, 8, 5, 28, 5, 18, 5, 18, 5, 21, 5, 18, 5, 21, 5, 21, 5, 21, 5, 21, 5, 21, 5, 24,
+        5, 21, 5, 24, 5, 15, 253, 3, 3,
+    ];
+
+    #[test]
+    fn version_1_records_still_read() {
+        let modules = decode_tick(&V1_TICK).expect("a version 1 tick decodes");
+        let (sparse, dense) = (&modules[0], &modules[1]);
+        assert_eq!((sparse.0, dense.0), (3, 9));
+        assert_eq!(
+            (
+                sparse.1.requests,
+                sparse.1.errors,
+                sparse.1.zeros,
+                sparse.1.width
+            ),
+            (6, 1, 1, 0)
+        );
+        assert_eq!(sparse.1.latency_sum_nanos, 1_530_000_000);
+        assert_eq!(sparse.1.latency_max_seconds, 0.5);
+        assert_eq!((dense.1.requests, dense.1.latency_count), (300, 300));
+        assert_eq!((dense.1.width, dense.1.bins.len()), (5, 13));
+        let mut merged = Merged::default();
+        assert!(merged.add(&sparse.1) && merged.add(&dense.1));
+        let rollup = decode_rollup(&V1_ROLLUP).expect("a version 1 rollup decodes");
+        assert_eq!(rollup.requests, 306);
+        let mut from_rollup = Merged::default();
+        assert!(from_rollup.add(&rollup));
+        assert_eq!(
+            merged, from_rollup,
+            "the ticks merge to their stored rollup"
+        );
+        // Written again, they are version 2 and read back the same.
+        let again = decode_tick(&encode_tick(&modules)).expect("decodes");
+        for ((id, tick), (again_id, again_tick)) in modules.iter().zip(&again) {
+            assert_eq!(id, again_id);
+            assert_same_tick(tick, again_tick);
+        }
+    }
+
+    /// The same counts, sums and bins (whatever their encoding).
+    fn assert_same_tick(a: &ClosedTick, b: &ClosedTick) {
+        let bins = |tick: &ClosedTick| {
+            let mut bins = Vec::new();
+            assert!(decode_bins(&tick.bins, tick.width, |key, count| bins.push((key, count))));
+            bins
+        };
+        assert_eq!(bins(a), bins(b));
+        let strip = |tick: &ClosedTick| ClosedTick {
+            bins: Vec::new(),
+            width: 0,
+            ..tick.clone()
+        };
+        assert_eq!(strip(a), strip(b));
+    }
+
+    #[test]
+    fn busy_ticks_store_their_bins_rice_coded_and_smaller() {
+        let latencies: Vec<f64> = (0..1000)
+            .map(|n| 0.05 * (1.0 + 0.4 * ((n * 7919) % 1000) as f64 / 1000.0).powi(3))
+            .collect();
+        let closed = ticks(&[&latencies]);
+        let tick = &closed[0].1;
+        assert!(tick.width > 0, "the window keeps it dense");
+        let record = encode_tick(&[(0, tick.clone())]);
+        let stored = decode_tick(&record).expect("decodes");
+        assert_eq!(stored[0].1.width, RICE_WIDTH);
+        assert!(
+            stored[0].1.bins.len() * 10 < tick.bins.len() * 8,
+            "{} against {} bytes",
+            stored[0].1.bins.len(),
+            tick.bins.len()
+        );
+        assert_same_tick(tick, &stored[0].1);
+        for cut in 0..record.len() {
+            assert!(decode_tick(&record[..cut]).is_err(), "truncated at {cut}");
+        }
+        let mut v1 = record.clone();
+        v1[0] = 1;
+        assert!(decode_tick(&v1).is_err(), "version 1 has no Rice bins");
+    }
+
+    proptest::proptest! {
+        /// Any bins, in whichever encoding the window chose, come back from a record
+        /// with the same keys and counts, and merge to the same sums.
+        #[test]
+        fn records_keep_every_bin_exactly(
+            counts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => 0u32..8,
+                    3 => 0u32..100,
+                    1 => proptest::num::u32::ANY,
+                ],
+                0..400),
+            first_key in -100_000i32..100_000,
+            spread in 1i32..2_000,
+            requests in proptest::num::u32::ANY,
+            unsampled in -1000i64..1000,
+            sum in proptest::num::u64::ANY,
+        ) {
+            // Every `spread`th key: wide, sparse ranges as well as dense runs.
+            let mut run = vec![0u32; counts.len().saturating_sub(1) * spread as usize + 1];
+            for (k, &count) in counts.iter().enumerate() {
+                run[k * spread as usize] = count;
+            }
+            let mut bins = Vec::new();
+            let width = encode_bins(if counts.is_empty() { &[] } else { &run }, first_key, &mut bins);
+            let tick = ClosedTick {
+                requests,
+                errors: requests / 3,
+                latency_count: u32::try_from(i64::from(requests) + unsampled).unwrap_or(requests),
+                latency_max_seconds: 1.5,
+                latency_sum_nanos: sum,
+                zeros: 2,
+                bins,
+                width,
+            };
+            let stored = decode_tick(&encode_tick(&[(7, tick.clone())])).expect("decodes");
+            assert_same_tick(&tick, &stored[0].1);
+            let rollup = decode_rollup(&encode_rollup(&tick)).expect("decodes");
+            assert_same_tick(&tick, &rollup);
+            let (mut a, mut b) = (Merged::default(), Merged::default());
+            proptest::prop_assert!(a.add(&tick) && b.add(&stored[0].1));
+            proptest::prop_assert_eq!(a, b);
+        }
+
+        /// Arbitrary bytes after a version byte give an error or a record, never a panic.
+        #[test]
+        fn arbitrary_records_do_not_panic(
+            version in 1u8..3,
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+        ) {
+            let record: Vec<u8> = std::iter::once(version).chain(bytes).collect();
+            if let Ok(modules) = decode_tick(&record) {
+                for (_, tick) in &modules {
+                    Merged::default().add(tick);
+                }
+            }
+            let _ = decode_rollup(&record);
+        }
     }
 
     #[test]
@@ -610,10 +933,15 @@ mod tests {
         let closed = ticks(&per_tick);
         let mut rollups = Rollups::default();
         let mut finished = Vec::new();
+        // The keeper's path: the record and the rollups from one decoding.
+        let mut keepers = Rollups::default();
         for (t, tick) in &closed {
-            if let Some(done) = rollups.add(&retention, *t, 1.0, &[(4, tick.clone())]) {
-                finished.push(done);
-            }
+            let modules = [(4, tick.clone())];
+            let done = rollups.add(&retention, *t, 1.0, &modules);
+            let (record, also_done) = keepers.add_and_encode(&retention, *t, 1.0, &modules);
+            assert_eq!(record, encode_tick(&modules));
+            assert_eq!(done, also_done);
+            finished.extend(done);
         }
         let starts: Vec<f64> = finished.iter().map(|(start, _)| *start).collect();
         assert_eq!(starts, vec![960.0, 1020.0]);
