@@ -2,6 +2,7 @@
 
 pub mod alert_list;
 pub mod bottleneck_list;
+pub mod module_row;
 pub mod module_table;
 pub mod percentile_chart;
 pub mod source_list;
