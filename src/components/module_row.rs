@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::svg::Polyline;
 
 use crate::components::sparkline::{Sparkline, polyline_points};
-use crate::components::status_class;
+use crate::components::{keep_current, status_class, update_text};
 use crate::format;
 use crate::monitor::DashboardSnapshot;
 use crate::monitor::snapshot::{ModuleSnapshot, ModuleSource};
@@ -113,17 +113,8 @@ fn p99_title(low_confidence: bool) -> &'static str {
     if low_confidence { FEW_SAMPLES } else { "" }
 }
 
-/// Rewrites a cell's text when it changed.
-fn update_text(cell: NodeRef<Td>, shown: &str, now: &str) {
-    if shown != now
-        && let Some(cell) = cell.get_untracked()
-    {
-        dom::set_text(&cell, now);
-    }
-}
-
 /// The row's elements that a tick may change.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct RowElements {
     row: NodeRef<Tr>,
     status_text: NodeRef<Span>,
@@ -137,20 +128,6 @@ struct RowElements {
 }
 
 impl RowElements {
-    fn new() -> RowElements {
-        RowElements {
-            row: NodeRef::new(),
-            status_text: NodeRef::new(),
-            badge: NodeRef::new(),
-            p50: NodeRef::new(),
-            p95: NodeRef::new(),
-            p99: NodeRef::new(),
-            rps: NodeRef::new(),
-            error_rate: NodeRef::new(),
-            trend: NodeRef::new(),
-        }
-    }
-
     /// Writes what changed between `shown` and `now`.
     fn update(&self, shown: &RowCells, now: &RowCells) {
         if shown.status != now.status
@@ -196,18 +173,15 @@ pub fn ModuleRow(
     let first = app
         .snapshot
         .with_untracked(|s| RowCells::read(app, &name, s));
-    let elements = RowElements::new();
+    let elements = RowElements::default();
     {
         let name = name.clone();
-        let mut drawn = Some(first.clone());
         // Each tick publishes a snapshot, and records the history the trend reads.
-        Effect::new(move |shown: Option<RowCells>| {
-            let now = app.snapshot.with(|s| RowCells::read(app, &name, s));
-            if let Some(shown) = shown.or_else(|| drawn.take()) {
-                elements.update(&shown, &now);
-            }
-            now
-        });
+        keep_current(
+            &first,
+            move || app.snapshot.with(|s| RowCells::read(app, &name, s)),
+            move |shown, now| elements.update(shown, now),
+        );
     }
     let href = Route::Module(name.clone()).href();
     let label = format!("p95 trend of {name}");
