@@ -1,13 +1,12 @@
 //! Direct writes to elements a component already holds, for the per-tick updates
 //! that would otherwise cost a reactive node per text or attribute.
 
-/// Sets `element`'s text. Its one text node, when it has one, is rewritten in place:
+/// Sets the text of `element`, which holds one text (as Leptos renders `{text}`, with
+/// at most an empty marker comment after it). Its text node is rewritten in place:
 /// `textContent` would replace the node, and the browser rebuild its layout object.
 pub fn set_text(element: &web_sys::Element, text: &str) {
     match element.first_child() {
-        Some(node)
-            if node.node_type() == web_sys::Node::TEXT_NODE && node.next_sibling().is_none() =>
-        {
+        Some(node) if node.node_type() == web_sys::Node::TEXT_NODE => {
             node.set_node_value(Some(text))
         }
         _ => element.set_text_content(Some(text)),
