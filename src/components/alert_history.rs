@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::alert_list::{AlertLive, AlertRow};
+use crate::components::alert_item::{AlertLive, AlertRow};
 use crate::components::{RangeButtons, level_class};
 use crate::format;
 use crate::route::Route;

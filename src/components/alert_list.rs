@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::components::level_class;
+use crate::components::alert_item::{AlertItem, AlertLive, AlertRow};
 use crate::format;
 use crate::monitor::snapshot::AlertSnapshot;
 use crate::monitor::{AlertLevel, AlertState};
@@ -94,16 +94,6 @@ pub fn evidence_text(alert: &AlertSnapshot) -> String {
                 unit(alert.threshold)
             )
         }
-    }
-}
-
-fn state_name(state: AlertState) -> &'static str {
-    match state {
-        AlertState::Pending => "pending",
-        AlertState::Firing => "firing",
-        AlertState::Resolved => "resolved",
-        AlertState::Cancelled => "cancelled",
-        AlertState::Flapping => "flapping",
     }
 }
 
@@ -213,91 +203,6 @@ pub fn AlertList(
     }
 }
 
-/// The parts of an alert that stay put while it lives.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct AlertRow {
-    pub(crate) id: u64,
-    pub(crate) module: String,
-    pub(crate) metric: String,
-    pub(crate) source: &'static str,
-    pub(crate) started: f64,
-}
-
-impl AlertRow {
-    pub(crate) fn of(alert: &AlertSnapshot) -> AlertRow {
-        AlertRow {
-            id: alert.id,
-            module: alert.module.clone(),
-            metric: alert.metric.clone(),
-            source: match &alert.source {
-                crate::monitor::alert::AlertSource::Threshold { .. } => "threshold",
-                crate::monitor::alert::AlertSource::Anomaly { .. } => "anomaly",
-                crate::monitor::alert::AlertSource::Prediction { .. } => "prediction",
-            },
-            started: alert.timestamp,
-        }
-    }
-}
-
-/// The parts of an alert that change while it lives, as shown.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct AlertLive {
-    pub(crate) level: &'static str,
-    pub(crate) state: &'static str,
-    pub(crate) duration: String,
-    pub(crate) evidence: String,
-}
-
-impl AlertLive {
-    pub(crate) fn of(alert: &AlertSnapshot) -> AlertLive {
-        AlertLive {
-            level: level_class(alert.level),
-            state: state_name(alert.state),
-            duration: format::duration(alert.duration_seconds),
-            evidence: evidence_text(alert),
-        }
-    }
-}
-
-/// One alert.
-#[component]
-fn AlertItem(
-    /// The alert's fixed parts.
-    alert: AlertRow,
-    /// The shown alerts' changing parts, by id, as of the latest tick.
-    live: Memo<HashMap<u64, AlertLive>>,
-) -> impl IntoView {
-    let id = alert.id;
-    // Each part touches the DOM only when its text changes.
-    let part = move |read: fn(&AlertLive) -> &'static str| {
-        Memo::new(move |_| live.with(|all| all.get(&id).map_or("", read)))
-    };
-    let level = part(|l| l.level);
-    let state = part(|l| l.state);
-    let text = move |read: fn(&AlertLive) -> &String| {
-        move || live.with(|all| all.get(&id).map(read).cloned().unwrap_or_default())
-    };
-    let source = alert.source;
-    view! {
-        <li
-            class=move || format!("alert {} {}", level.get(), state.get())
-            data-testid="alert"
-            data-level=move || level.get()
-            data-state=move || state.get()
-            data-module=alert.module.clone()
-        >
-            <span class="level-badge">{move || level.get()}</span>
-            <span class="state">{move || state.get()}</span>
-            <a class="alert-module" href=Route::Module(alert.module.clone()).href()>{alert.module.clone()}</a>
-            <span class="alert-metric">{alert.metric.clone()}</span>
-            <span class="alert-evidence">{text(|l| &l.evidence)}</span>
-            <span class="alert-source">{source}</span>
-            <span class="alert-time" title="started (UTC)">{format::clock(alert.started)}</span>
-            <span class="alert-duration" title="how long it lasted">{text(|l| &l.duration)}</span>
-        </li>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,7 +227,10 @@ mod tests {
         assert_eq!(evidence_text(&alert), "10 % (threshold > 5.0 %)");
         let mut flapping = alert.clone();
         flapping.state = AlertState::Flapping;
-        assert_eq!(state_name(flapping.state), "flapping");
+        assert_eq!(
+            crate::components::alert_item::state_name(flapping.state),
+            "flapping"
+        );
         assert!(
             evidence_text(&flapping).contains("flapping"),
             "{}",

@@ -1,8 +1,12 @@
 //! The bottleneck ranking: which modules cost the most time, and why.
 
+use leptos::html::{A, Li, Span};
 use leptos::prelude::*;
 
+use crate::components::{keep_current, update_text};
 use crate::format;
+use crate::monitor::DashboardSnapshot;
+use crate::platform::dom;
 use crate::route::Route;
 use crate::state::use_app;
 
@@ -29,43 +33,87 @@ pub fn BottleneckList() -> impl IntoView {
 }
 
 /// This rank's entry as shown.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 struct Entry {
     module: String,
-    share: f64,
+    share: String,
+    width: String,
     reason: String,
 }
 
+impl Entry {
+    fn at(snapshot: &DashboardSnapshot, rank: usize) -> Entry {
+        let (module, time_share, reason) = snapshot
+            .bottlenecks
+            .get(rank)
+            .map_or(("", 0.0, ""), |b| (&b.module, b.time_share, &b.reason));
+        Entry {
+            module: module.to_owned(),
+            share: format::percent(time_share),
+            width: format!("width: {:.1}%", time_share * 100.0),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// The entry's elements that a tick may change.
+#[derive(Clone, Copy, Default)]
+struct EntryElements {
+    item: NodeRef<Li>,
+    name: NodeRef<A>,
+    fill: NodeRef<Span>,
+    share: NodeRef<Span>,
+    reason: NodeRef<Span>,
+}
+
+impl EntryElements {
+    /// Writes what changed between `shown` and `now`.
+    fn update(&self, shown: &Entry, now: &Entry) {
+        if shown.module != now.module {
+            if let Some(item) = self.item.get_untracked() {
+                dom::set_attribute(&item, "data-module", &now.module);
+            }
+            if let Some(name) = self.name.get_untracked() {
+                dom::set_attribute(&name, "href", &Route::Module(now.module.clone()).href());
+            }
+            update_text(self.name, &shown.module, &now.module);
+        }
+        if shown.width != now.width
+            && let Some(fill) = self.fill.get_untracked()
+        {
+            dom::set_attribute(&fill, "style", &now.width);
+        }
+        update_text(self.share, &shown.share, &now.share);
+        update_text(self.reason, &shown.reason, &now.reason);
+    }
+}
+
+/// The entry at one rank, kept current by one effect.
 #[component]
 fn BottleneckRow(
     /// Position in the ranking, from 0.
     rank: usize,
 ) -> impl IntoView {
     let app = use_app();
-    let entry = Memo::new(move |_| {
-        app.snapshot.with(|s| {
-            s.bottlenecks
-                .get(rank)
-                .map_or_else(Entry::default, |b| Entry {
-                    module: b.module.clone(),
-                    share: b.time_share,
-                    reason: b.reason.clone(),
-                })
-        })
-    });
-    let module = Memo::new(move |_| entry.with(|e| e.module.clone()));
-    let share = move || entry.with(|e| e.share);
-    let reason = move || entry.with(|e| e.reason.clone());
+    let first = app.snapshot.with_untracked(|s| Entry::at(s, rank));
+    let elements = EntryElements::default();
+    keep_current(
+        &first,
+        move || app.snapshot.with(|s| Entry::at(s, rank)),
+        move |shown, now| elements.update(shown, now),
+    );
+    let href = Route::Module(first.module.clone()).href();
+    let module = first.module.clone();
     view! {
-        <li data-testid="bottleneck" data-module=move || module.get()>
-            <a href=move || module.with(|m| Route::Module(m.clone()).href()) class="bottleneck-name">
-                {move || module.get()}
+        <li node_ref=elements.item data-testid="bottleneck" data-module=module>
+            <a node_ref=elements.name href=href class="bottleneck-name">
+                {first.module}
             </a>
             <span class="share-bar" aria-hidden="true">
-                <span class="share-fill" style=move || format!("width: {:.1}%", share() * 100.0)></span>
+                <span node_ref=elements.fill class="share-fill" style=first.width></span>
             </span>
-            <span class="share-text">{move || format::percent(share())}</span>
-            <span class="bottleneck-reason">{reason}</span>
+            <span node_ref=elements.share class="share-text">{first.share}</span>
+            <span node_ref=elements.reason class="bottleneck-reason">{first.reason}</span>
         </li>
     }
 }

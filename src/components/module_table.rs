@@ -5,11 +5,9 @@ use std::cmp::Ordering;
 
 use leptos::prelude::*;
 
-use crate::components::{Sparkline, status_class};
-use crate::format;
-use crate::monitor::snapshot::{ModuleSnapshot, ModuleSource};
+use crate::components::module_row::ModuleRow;
+use crate::monitor::snapshot::ModuleSnapshot;
 use crate::monitor::{DashboardSnapshot, ModuleStatus};
-use crate::route::Route;
 use crate::state::use_app;
 
 /// Columns the table sorts by.
@@ -225,123 +223,6 @@ pub fn ModuleTable() -> impl IntoView {
                 </Show>
             </div>
         </section>
-    }
-}
-
-/// One row's values as shown.
-#[derive(Debug, Clone, PartialEq)]
-struct RowCells {
-    status: &'static str,
-    simulated: bool,
-    low_confidence: bool,
-    p50: String,
-    p95: String,
-    p99: String,
-    rps: String,
-    error_rate: String,
-}
-
-impl Default for RowCells {
-    fn default() -> Self {
-        RowCells {
-            status: "no_data",
-            simulated: false,
-            low_confidence: true,
-            p50: "–".to_owned(),
-            p95: "–".to_owned(),
-            p99: "–".to_owned(),
-            rps: "–".to_owned(),
-            error_rate: "–".to_owned(),
-        }
-    }
-}
-
-impl RowCells {
-    fn of(module: &ModuleSnapshot) -> RowCells {
-        let m = &module.metrics;
-        RowCells {
-            status: status_class(module.status),
-            simulated: module.source == ModuleSource::Simulated,
-            low_confidence: module.percentiles.p99.low_confidence,
-            p50: latency_or_dash(module, m.latency_p50),
-            p95: latency_or_dash(module, m.latency_p95),
-            p99: latency_or_dash(module, m.latency_p99),
-            rps: format::rate(m.requests_per_second),
-            error_rate: if module.window.requests == 0 {
-                "–".to_owned()
-            } else {
-                format::percent(m.error_rate)
-            },
-        }
-    }
-}
-
-/// A latency, or a dash when the window holds no latency sample (0 ms would read as data).
-fn latency_or_dash(module: &ModuleSnapshot, seconds: f64) -> String {
-    if module.window.latency_samples == 0 {
-        "–".to_owned()
-    } else {
-        format::latency(seconds)
-    }
-}
-
-/// One module's row.
-#[component]
-fn ModuleRow(
-    /// Module name.
-    name: String,
-) -> impl IntoView {
-    let app = use_app();
-    let snapshot = app.snapshot;
-    // One subscription to the snapshot per row: the cells read this row's formatted
-    // values, which change (and touch the DOM) only when the text does.
-    let cells = {
-        let name = name.clone();
-        Memo::new(move |_| {
-            snapshot.with(|s| s.modules.get(&name).map(RowCells::of).unwrap_or_default())
-        })
-    };
-    let field = move |read: fn(&RowCells) -> String| move || cells.with(read);
-    let status = Memo::new(move |_| cells.with(|c| c.status));
-    let simulated = move || cells.with(|c| c.simulated);
-    let low_confidence = Memo::new(move |_| cells.with(|c| c.low_confidence));
-    let trend = {
-        let name = name.clone();
-        Signal::derive(move || {
-            app.tick.track();
-            app.engine
-                .with_value(|e| e.history().tail(&name, 60, |p| p.p95))
-        })
-    };
-    let href = Route::Module(name.clone()).href();
-    view! {
-        <tr data-testid="module-row" data-module=name.clone() data-status=move || status.get() class=move || status.get()>
-            <td class="status-cell">
-                <span class="status-dot" aria-hidden="true"></span>
-                <span class="status-text">{move || status.get().replace('_', " ")}</span>
-                <Show when=simulated>
-                    <span class="badge sim" title="simulated module">"sim"</span>
-                </Show>
-            </td>
-            <th scope="row" class="module-name">
-                <a href=href>{name.clone()}</a>
-            </th>
-            <td class="numeric" data-testid="p50">{field(|c| c.p50.clone())}</td>
-            <td class="numeric" data-testid="p95">{field(|c| c.p95.clone())}</td>
-            <td
-                class="numeric"
-                class:low-confidence=move || low_confidence.get()
-                data-testid="p99"
-                title=move || if low_confidence.get() { "few samples: p99 is a rough estimate" } else { "" }
-            >
-                {field(|c| c.p99.clone())}
-            </td>
-            <td class="numeric" data-testid="rps">{field(|c| c.rps.clone())}</td>
-            <td class="numeric" data-testid="error-rate">{field(|c| c.error_rate.clone())}</td>
-            <td class="trend">
-                <Sparkline values=trend label=format!("p95 trend of {name}") />
-            </td>
-        </tr>
     }
 }
 

@@ -1,6 +1,7 @@
 //! A sparkline: one series as an SVG polyline, cheap enough for hundreds of rows.
 
 use leptos::prelude::*;
+use leptos::svg::Polyline;
 
 /// Points of a polyline fitting `values` into `width` × `height`, in whole pixels
 /// (integer formatting is several times cheaper than float formatting in wasm).
@@ -27,19 +28,21 @@ pub fn polyline_points(values: &[f32], width: f32, height: f32) -> String {
     out
 }
 
-/// A small trend line.
+/// A small trend line, 72 × 20 CSS pixels. Its owner redraws it in place through
+/// `line` (a row updates all its cells in one go).
 #[component]
 pub fn Sparkline(
-    /// The values, oldest first.
-    #[prop(into)]
-    values: Signal<Vec<f32>>,
+    /// The polyline, for the owner's updates.
+    line: NodeRef<Polyline>,
+    /// The first points, from [`polyline_points`] over a 72 × 20 box.
+    points: String,
     /// Accessible label.
     #[prop(into)]
     label: String,
 ) -> impl IntoView {
     view! {
         <svg class="sparkline" viewBox="0 0 72 20" width="72" height="20" role="img" aria-label=label>
-            <polyline points=move || values.with(|v| polyline_points(v, 72.0, 20.0)) />
+            <polyline node_ref=line points=points />
         </svg>
     }
 }

@@ -2,6 +2,7 @@
 //! else in the crate touches web-sys directly, and every call here degrades to a
 //! clear error instead of panicking when the browser refuses.
 
+pub mod dom;
 pub mod net;
 pub mod storage;
 pub mod streams;

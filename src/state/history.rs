@@ -44,14 +44,20 @@ impl History {
     /// Appends one point per module, as of the tick just closed at `t`, marking the
     /// modules where this tick's events fired an anomaly.
     pub fn record(&mut self, monitor: &PerformanceMonitor, t: f64, events: &[AlertEvent]) {
+        // The modules whose anomaly fired this tick, found once (usually none) rather
+        // than scanning every event for every module.
+        let anomalous: Vec<&str> = events
+            .iter()
+            .filter(|e| {
+                e.transition == Transition::Firing
+                    && matches!(e.alert.source, AlertSource::Anomaly { .. })
+            })
+            .map(|e| e.alert.module.as_str())
+            .collect();
         for module in monitor.modules() {
             let name = module.name();
             let stats = module.statistics();
-            let anomaly = events.iter().any(|e| {
-                e.alert.module == name
-                    && e.transition == Transition::Firing
-                    && matches!(e.alert.source, AlertSource::Anomaly { .. })
-            });
+            let anomaly = anomalous.contains(&name);
             let point = Point {
                 t,
                 p50: stats.percentiles.p50.value as f32,
