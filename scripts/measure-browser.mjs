@@ -5,18 +5,13 @@
 //        side by side in one browser, under the same load: their ratio is what to trust
 //        on a busy machine)
 // Drives Debian's Chromium through playwright-core; serves dist/ itself on loopback.
-import { createServer } from "node:http";
 import { readFile, readdir } from "node:fs/promises";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
-import { extname, join, normalize } from "node:path";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
-const { chromium } = require(join(process.cwd(), ".tools/node_modules/playwright-core"));
+import { join } from "node:path";
+import { serve as serveBundle, launch, median, sleep } from "./browser-common.mjs";
 
 const dist = process.argv[2] ?? "dist";
 const against = process.argv[3];
-const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css", ".json": "application/json" };
 
 // A prometheus_client-style page of 20 handlers (about 39 KB) of a healthy service,
 // counters moving with time, for the scrape load measurement.
@@ -48,49 +43,29 @@ const scrapeConfig = JSON.stringify({
   })),
 });
 
-// A plain static server that gzips, as any static host would.
-async function serve(root) {
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url, "http://x");
-    if (url.pathname === "/metrics") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" });
-      res.end(metricsPage());
-      return;
-    }
-    if (url.pathname === "/history-off.json") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ history: { enabled: false } }));
-      return;
-    }
-    if (url.pathname === "/scrape-200.json") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(scrapeConfig);
-      return;
-    }
-    const path = normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, "");
-    const file = path === "" || path === "." ? "index.html" : path;
-    try {
-      const body = await readFile(join(root, file));
-      const gz = gzipSync(body, { level: 9 });
-      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-encoding": "gzip" });
-      res.end(gz);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
+// A plain static server that gzips, as any static host would, plus the measurement's
+// own pages: a metrics page, and configs without history or with 200 scrape targets.
+function serve(root) {
+  const json = (text) => (_url, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(text);
+  };
+  return serveBundle(root, {
+    gzip: true,
+    routes: {
+      "/metrics": (_url, res) => {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4", "cache-control": "no-store" });
+        res.end(metricsPage());
+      },
+      "/history-off.json": json(JSON.stringify({ history: { enabled: false } })),
+      "/scrape-200.json": json(scrapeConfig),
+    },
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return server;
 }
 const server = await serve(dist);
 const base = `http://127.0.0.1:${server.address().port}/`;
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const browser = await launch();
 
 async function page(query, { viewport = { width: 1400, height: 1000 } } = {}) {
   const context = await browser.newContext({ viewport });

@@ -7,38 +7,12 @@
 // Ticks are found as in measure-browser.mjs (the "redline-tick" mark, then the
 // non-timer tasks of the next 200 ms). Each page runs its own simulation, so the
 // alerts that come and go differ between pages: compare over 30 s or more.
-import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { createRequire } from "node:module";
+import { serve, launch, sleep } from "./browser-common.mjs";
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(join(process.cwd(), ".tools/node_modules/playwright-core"));
-const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 const [modules, seconds, ...variants] = process.argv.slice(2);
 
-async function serve(root) {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
-    const file = path === "" || path === "." ? "index.html" : path;
-    try {
-      const body = await readFile(join(root, file));
-      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return server;
-}
-
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-});
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const browser = await launch();
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
 
 const pages = [];
