@@ -329,3 +329,43 @@ fn a_single_odd_tick_stays_pending_and_a_lasting_shift_fires() {
         "fires once anomaly_for_seconds (3 s) has passed"
     );
 }
+
+/// A module whose error rate sits at zero, then sees `errors` failed requests out of
+/// 200 in one tick; returns the anomaly events on its error rate.
+fn error_rate_anomalies(errors: u32) -> Vec<AlertEvent> {
+    let settings = MonitorSettings {
+        rules: Vec::new(),
+        ..MonitorSettings::default()
+    };
+    let mut monitor = PerformanceMonitor::new(MonitorConfig::new(settings).expect("valid"));
+    let mut events = Vec::new();
+    for k in 0..400u32 {
+        let failed = if k >= 380 { errors } else { 0 };
+        for n in 0..200u32 {
+            monitor
+                .record("billing", 0.05, n >= failed, T0 + f64::from(k) + 0.5)
+                .expect("valid");
+        }
+        events.extend(monitor.tick(T0 + f64::from(k) + 1.0));
+    }
+    anomaly_events(&events)
+        .filter(|e| e.alert.metric == MetricName::from("error_rate".to_owned()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn an_error_or_two_against_a_rate_of_zero_is_chance_and_a_burst_is_an_anomaly() {
+    // One or two failures in 200 requests: within what chance gives (a z-score in the
+    // millions against a spread learnt at zero, without the sampling floor).
+    for errors in [1, 2] {
+        let events = error_rate_anomalies(errors);
+        assert!(events.is_empty(), "{errors} errors: {events:#?}");
+    }
+    // Twenty in 200 (10 %) is far beyond it.
+    let events = error_rate_anomalies(20);
+    assert!(
+        events.iter().any(|e| e.transition == Transition::Firing),
+        "{events:#?}"
+    );
+}

@@ -10,7 +10,7 @@ use super::alert::{
     self, Alert, AlertEvent, AlertLevel, AlertSource, AlertState, Comparison, Condition, Evidence,
     Observation, Rule, Timing,
 };
-use super::anomaly::DetectorSpec;
+use super::anomaly::{DetectorSpec, Verdict};
 use super::bottleneck;
 use super::config::MonitorConfig;
 use super::custom::CustomKind;
@@ -544,7 +544,9 @@ impl PerformanceMonitor {
             };
             let key = RuleKey::Anomaly(slot as u16);
             let warning_z = config.settings.detector.warning_score();
-            let condition = if verdict.level.is_some() {
+            let condition = if within_sampling_noise(metric, value, &verdict, samples) {
+                Condition::Clear
+            } else if verdict.level.is_some() {
                 Condition::Breach
             } else if verdict.score.abs() <= warning_z * (1.0 - hysteresis) {
                 Condition::Clear
@@ -697,6 +699,27 @@ impl PerformanceMonitor {
             .sum::<usize>()
             + self.modules.capacity() * std::mem::size_of::<ModuleMetrics>()
     }
+}
+
+/// True when an error rate's move from its baseline is within what chance gives at
+/// the tick's volume: within three standard deviations of a binomial with the
+/// baseline's rate (at least one error in the tick's requests). A detector's spread
+/// learnt from a rate that sat at zero is near zero, so without this one error in a
+/// hundred requests would be a critical anomaly with a z-score in the millions.
+fn within_sampling_noise(
+    metric: &MetricName,
+    value: f64,
+    verdict: &Verdict,
+    requests: u64,
+) -> bool {
+    if *metric != MetricName::Builtin(super::metrics::Builtin::ErrorRate) || requests == 0 {
+        return false;
+    }
+    let n = requests as f64;
+    let rate = verdict.baseline_mean.clamp(0.0, 1.0);
+    // At least the variance of one error in the tick's requests.
+    let variance = (rate * (1.0 - rate)).max((n - 1.0).max(1.0) / (n * n));
+    (value - verdict.baseline_mean).abs() <= 3.0 * (variance / n).sqrt()
 }
 
 fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
