@@ -48,3 +48,24 @@ export function launch() {
 
 export const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+// Traces the whole browser (`cdp`: a browser CDP session) for `seconds`, with each of
+// `pages` ({ label, p }) leaving a mark `redline-page-LABEL` at the start so that its
+// renderer's events can be told apart; returns the trace events.
+export async function traceBrowser(cdp, pages, seconds, categories) {
+  await cdp.send("Tracing.start", { traceConfig: { includedCategories: [...categories, "__metadata"] }, transferMode: "ReturnAsStream" });
+  for (const { label, p } of pages) await p.evaluate((name) => performance.mark(name), `redline-page-${label}`);
+  await sleep(seconds * 1000);
+  const complete = new Promise((ok) => cdp.once("Tracing.tracingComplete", ok));
+  await cdp.send("Tracing.end");
+  const { stream } = await complete;
+  let text = "";
+  for (let eof = false; !eof; ) {
+    const chunk = await cdp.send("IO.read", { handle: stream, size: 1 << 22 });
+    text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
+    eof = chunk.eof;
+  }
+  await cdp.send("IO.close", { handle: stream });
+  const parsed = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed : parsed.traceEvents;
+}

@@ -8,7 +8,7 @@
 import { readFile, readdir } from "node:fs/promises";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import { join } from "node:path";
-import { serve as serveBundle, launch, median, sleep } from "./browser-common.mjs";
+import { serve as serveBundle, launch, median, sleep, traceBrowser } from "./browser-common.mjs";
 
 const dist = process.argv[2] ?? "dist";
 const against = process.argv[3];
@@ -162,21 +162,7 @@ if (against) {
       pages.push({ label, p, context });
     }
     await sleep(3000);
-    await cdp.send("Tracing.start", { traceConfig: { includedCategories: [...TRACE_CATEGORIES, "__metadata"] }, transferMode: "ReturnAsStream" });
-    for (const { label, p } of pages) await p.evaluate((name) => performance.mark(name), `redline-page-${label}`);
-    await sleep(20000);
-    const complete = new Promise((ok) => cdp.once("Tracing.tracingComplete", ok));
-    await cdp.send("Tracing.end");
-    const { stream } = await complete;
-    let text = "";
-    for (let eof = false; !eof; ) {
-      const chunk = await cdp.send("IO.read", { handle: stream, size: 1 << 22 });
-      text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
-      eof = chunk.eof;
-    }
-    await cdp.send("IO.close", { handle: stream });
-    const parsed = JSON.parse(text);
-    const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+    const events = await traceBrowser(cdp, pages, 20, TRACE_CATEGORIES);
     for (const { label, context } of pages) {
       const named = events.find((e) => e.name === `redline-page-${label}`);
       const main = events.find((e) => e.pid === named.pid && e.name === "thread_name" && e.args?.name === "CrRendererMain");

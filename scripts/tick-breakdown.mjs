@@ -8,7 +8,7 @@
 // non-timer tasks of the next 200 ms). Each page runs its own simulation, so the
 // alerts that come and go differ between pages: compare over 30 s or more.
 import { readFile } from "node:fs/promises";
-import { serve, launch, sleep } from "./browser-common.mjs";
+import { serve, launch, sleep, traceBrowser } from "./browser-common.mjs";
 
 const [modules, seconds, ...variants] = process.argv.slice(2);
 
@@ -29,21 +29,8 @@ for (const variant of variants) {
 }
 await sleep(3000);
 const cdp = await browser.newBrowserCDPSession();
-const categories = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "toplevel", "__metadata"];
-await cdp.send("Tracing.start", { traceConfig: { includedCategories: categories }, transferMode: "ReturnAsStream" });
-for (const { label, p } of pages) await p.evaluate((name) => performance.mark(name), `redline-page-${label}`);
-await sleep(seconds * 1000);
-const complete = new Promise((ok) => cdp.once("Tracing.tracingComplete", ok));
-await cdp.send("Tracing.end");
-const { stream } = await complete;
-let text = "";
-for (let eof = false; !eof; ) {
-  const chunk = await cdp.send("IO.read", { handle: stream, size: 1 << 22 });
-  text += chunk.base64Encoded ? Buffer.from(chunk.data, "base64").toString() : chunk.data;
-  eof = chunk.eof;
-}
-const parsed = JSON.parse(text);
-const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+const categories = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "toplevel"];
+const events = await traceBrowser(cdp, pages, seconds, categories);
 
 const PARTS = ["FunctionCall", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize", "Commit", "UpdateLayer"];
 for (const { label } of pages) {
