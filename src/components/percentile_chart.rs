@@ -398,8 +398,10 @@ fn draw(
             ))
             .map_err(|e| e.to_string())?;
     }
+    // Found once for every series: the gaps are the points', not a series'.
+    let runs: Vec<&[Point]> = runs(points).collect();
     for (_, color, read) in &series {
-        for run in runs(points) {
+        for run in &runs {
             chart
                 .draw_series(LineSeries::new(
                     run.iter().map(|p| (axis.x(p.t), f64::from(read(p)))),
