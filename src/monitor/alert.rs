@@ -293,7 +293,7 @@ pub enum AlertState {
 }
 
 /// What raised an alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AlertSource {
     /// A threshold rule, by name.

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use crate::monitor::alert::AlertSource;
 use crate::monitor::snapshot::AlertSnapshot;
-use crate::monitor::{AlertEvent, AlertLevel};
+use crate::monitor::{AlertEvent, AlertLevel, MetricName};
 
 /// One alert's life within a range.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,14 +32,14 @@ pub struct AlertHistory {
 /// raised it (the rule or detector) and the time its condition first held: ids restart
 /// with each page load, and a reload resumes an alert with the same start.
 pub fn group(events: &[AlertEvent]) -> AlertHistory {
-    let mut index: HashMap<(&str, String, String, i64), usize> = HashMap::new();
+    let mut index: HashMap<(&str, &MetricName, &AlertSource, i64), usize> = HashMap::new();
     let mut groups: Vec<(&AlertEvent, AlertLevel, usize, bool)> = Vec::new();
     for event in events {
         let alert = &event.alert;
         let key = (
             alert.module.as_str(),
-            alert.metric.to_string(),
-            format!("{:?}", alert.source),
+            &alert.metric,
+            &alert.source,
             // To the millisecond: a resumed alert's start is the stored tick's time.
             (alert.pending_since * 1000.0).round() as i64,
         );
