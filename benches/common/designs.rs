@@ -119,7 +119,7 @@ impl WindowDesign for RedlineWindow {
     }
 
     fn close_tick_and_quantiles(&mut self) -> [f64; 4] {
-        let (closed, _) = self.sketch.close_tick_into(&self.layout, &mut self.log);
+        let (closed, _) = self.sketch.close_tick_into(&self.layout, &mut self.log, 0);
         self.ring.push_back(closed);
         while self.ring.len() > self.window_ticks {
             if let Some(old) = self.ring.pop_front() {

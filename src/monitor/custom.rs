@@ -120,7 +120,10 @@ impl CustomMetric {
             return;
         }
         let mut closed = std::mem::replace(&mut self.open, CustomTick::empty());
-        closed.bins = self.sketch.close_tick_into(layout, &mut self.bin_log).0;
+        closed.bins = self
+            .sketch
+            .close_tick_into(layout, &mut self.bin_log, u64::MAX)
+            .0;
         self.push(closed, window_ticks);
         for _ in 0..(count - 1).min(window_ticks as u64) {
             self.push(CustomTick::empty(), window_ticks);

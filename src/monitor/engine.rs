@@ -427,7 +427,7 @@ impl PerformanceMonitor {
             let module = &mut self.modules[index];
             module
                 .window
-                .close_ticks(&self.layout, closed, window_ticks);
+                .close_ticks(&self.layout, closed, window_ticks, min_samples);
             module.stats = module.window.stats(
                 &self.layout,
                 min_samples,

@@ -47,9 +47,10 @@ impl std::fmt::Debug for SketchLayout {
 
 impl SketchLayout {
     /// `relative_error` must be in (0, 1); `max_bins` bounds each window's dense array
-    /// (16 to 65,536, so that a bin's index fits in 16 bits).
+    /// (64 to 65,536, as the config allows: a bin's index fits in 16 bits, and the
+    /// arrays grow 32 bins at a time).
     pub fn new(relative_error: f64, max_bins: usize) -> Self {
-        let max_bins = max_bins.clamp(16, 1 << 16);
+        let max_bins = max_bins.clamp(64, 1 << 16);
         let mapping = DdConfig::new(relative_error, max_bins as u32, MIN_VALUE_SECONDS);
         let first_value_key = mapping.key(1e-6);
         let entries = (i64::from(mapping.key(1e3)) - i64::from(first_value_key) + 1)
@@ -121,6 +122,18 @@ pub struct WindowSketch {
     window_zeros: u64,
     window_total: u64,
     collapsed: bool,
+    /// Where each of [`QUANTILES`] was last found in `window`, kept up to date as
+    /// ticks are added and expire, so that the next read steps a bin or two from
+    /// there instead of summing the window again.
+    cursors: [Cursor; 4],
+}
+
+/// A position in a window's bins and the samples in the bins below it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cursor {
+    index: u32,
+    /// Samples in `window[..index]`.
+    below: u64,
 }
 
 impl WindowSketch {
@@ -142,6 +155,7 @@ impl Default for WindowSketch {
             window_zeros: 0,
             window_total: 0,
             collapsed: false,
+            cursors: [Cursor::default(); 4],
         }
     }
 }
@@ -439,6 +453,78 @@ fn seek_ranks(
 /// Bins summed at a time while seeking a rank.
 const CHUNK_BINS: usize = 16;
 
+/// The bin holding the sample of rank `target` among `bins` (the first whose
+/// cumulative count exceeds it), stepping from `from`; `None` when `from` or the
+/// counts are inconsistent (no such bin, or more below `from` than there are).
+fn seek_from(bins: &[u32], from: Cursor, target: u64) -> Option<Cursor> {
+    let mut index = from.index as usize;
+    let mut below = from.below;
+    if index > bins.len() {
+        return None;
+    }
+    while below > target {
+        index = index.checked_sub(1)?;
+        below = below.checked_sub(u64::from(bins[index]))?;
+    }
+    loop {
+        let count = u64::from(*bins.get(index)?);
+        if below + count > target {
+            break;
+        }
+        below += count;
+        index += 1;
+    }
+    Some(Cursor {
+        index: index as u32,
+        below,
+    })
+}
+
+/// Counts the bins `added` (which start at window index `start`) that lie below each
+/// cursor. Cursors are in ascending order once a read has set them, so one pass over
+/// `added` sums every cursor's part. `added` sums to at most `u32::MAX` (the caller
+/// adds plainly only then), so the sums need no widening.
+fn advance_cursors(cursors: &mut [Cursor; 4], added: &[u32], start: usize) {
+    let mut previous = 0;
+    let mut running = 0u32;
+    for cursor in cursors.iter_mut() {
+        let cut = (cursor.index as usize)
+            .saturating_sub(start)
+            .min(added.len());
+        if cut >= previous {
+            running = added[previous..cut]
+                .iter()
+                .fold(running, |sum, &count| sum.wrapping_add(count));
+            previous = cut;
+            cursor.below += u64::from(running);
+        } else {
+            let part = added[..cut]
+                .iter()
+                .fold(0u32, |sum, &count| sum.wrapping_add(count));
+            cursor.below += u64::from(part);
+        }
+    }
+}
+
+/// Takes the bins `removed` (which start at window index `start`, `total` in all)
+/// off each cursor's count below it.
+fn retreat_cursors(cursors: &mut [Cursor; 4], removed: &[u32], start: usize, total: u64) {
+    for cursor in cursors.iter_mut() {
+        let index = cursor.index as usize;
+        let taken = if index >= start + removed.len() {
+            total
+        } else if index > start {
+            removed[..index - start]
+                .iter()
+                .map(|&count| u64::from(count))
+                .sum()
+        } else {
+            0
+        };
+        cursor.below = cursor.below.saturating_sub(taken);
+    }
+}
+
 /// A stack buffer that hands its bytes on whenever it nears full, so the encoders write
 /// without a bounds check per byte reaching the ring.
 struct Staging<'a, F: FnMut(&[u8])> {
@@ -549,11 +635,13 @@ impl WindowSketch {
     /// per module saves an allocation per tick); the mark says how much.
     ///
     /// Also returns the closing tick's own quantiles (for detectors that judge each
-    /// tick), found during the same walk over its bins.
+    /// tick) when it holds at least `min_samples` samples; below that no detector
+    /// trusts them (`is_low_confidence`), so they are left `None` and not sought.
     pub fn close_tick_into(
         &mut self,
         layout: &SketchLayout,
         log: &mut TickLog,
+        min_samples: u64,
     ) -> (TickMark, QuantileEstimates) {
         let samples = u64::from(std::mem::take(&mut self.open_total));
         let zeros = self.take_open_zeros();
@@ -568,7 +656,7 @@ impl WindowSketch {
             samples,
             collapsed: self.collapsed,
         };
-        if samples > 0 {
+        if samples > 0 && samples >= min_samples {
             let bins = self.open.get(touched.clone()).unwrap_or_default();
             estimates.values = rank_bins(bins, u64::from(zeros), samples).map(|index| {
                 Some(index.map_or(0.0, |index| layout.value(first_key + index as i32)))
@@ -597,6 +685,12 @@ impl WindowSketch {
                 open.iter().map(|&count| u64::from(count)).sum::<u64>()
             );
             let facts = add_open_into(open, window, plain);
+            if plain {
+                advance_cursors(&mut self.cursors, open, lo);
+            } else {
+                // Bins may have saturated: the cursors start again from the bottom.
+                self.cursors = [Cursor::default(); 4];
+            }
             (mark.bytes, mark.width) = encode_open(open, first_key, &facts, log);
             open.fill(0);
             self.window_total += added;
@@ -637,6 +731,8 @@ impl WindowSketch {
         let offset = i64::from(self.key_offset);
         let mut key = 0i64;
         let mut removed = 0u64;
+        let cuts = self.cursors.map(|cursor| cursor.index as usize);
+        let mut removed_below = [0u64; 4];
         let mut at = 0usize;
         while at < bytes.len() {
             // The common pair is two bytes or one: a small key delta, then a small count
@@ -674,9 +770,15 @@ impl WindowSketch {
             if let Some(slot) = self.window.get_mut(index) {
                 *slot = slot.saturating_sub(count);
                 removed += u64::from(count);
+                for (below, cut) in removed_below.iter_mut().zip(cuts) {
+                    *below += u64::from(count) * u64::from(index < cut);
+                }
             }
         }
         self.window_total = self.window_total.saturating_sub(removed);
+        for (cursor, below) in self.cursors.iter_mut().zip(removed_below) {
+            cursor.below = cursor.below.saturating_sub(below);
+        }
     }
 
     fn subtract_dense(&mut self, bytes: &[u8], width: u32) {
@@ -702,19 +804,27 @@ impl WindowSketch {
         for first in (0..run).step_by(counts.len()) {
             let counts = &mut counts[..(run - first).min(64)];
             unpack_counts(packed, width, first, counts);
+            let sum = counts.iter().map(|&count| u64::from(count)).sum::<u64>();
             if let Some(inside) = &inside {
-                let window = &mut self.window[inside.start + first..][..counts.len()];
+                let at = inside.start + first;
+                let window = &mut self.window[at..][..counts.len()];
                 for (slot, &count) in window.iter_mut().zip(counts.iter()) {
                     *slot = slot.saturating_sub(count);
                 }
+                retreat_cursors(&mut self.cursors, counts, at, sum);
             } else {
                 // Keys collapsed since this tick closed live in the edge bins.
                 for (position, &count) in (first..).zip(counts.iter()) {
                     let index = (start + position as i64).clamp(0, window_len - 1) as usize;
                     self.window[index] = self.window[index].saturating_sub(count);
+                    for cursor in &mut self.cursors {
+                        if (index as u32) < cursor.index {
+                            cursor.below = cursor.below.saturating_sub(u64::from(count));
+                        }
+                    }
                 }
             }
-            removed += counts.iter().map(|&count| u64::from(count)).sum::<u64>();
+            removed += sum;
         }
         self.window_total = self.window_total.saturating_sub(removed);
     }
@@ -749,17 +859,22 @@ impl WindowSketch {
         self.window_total
     }
 
+    /// The window's sample count and collapse flag, with no values yet.
+    fn no_estimates(&self) -> QuantileEstimates {
+        QuantileEstimates {
+            values: [None; 4],
+            samples: self.window_total,
+            collapsed: self.collapsed,
+        }
+    }
+
     /// Estimates [`QUANTILES`] over the window in one pass.
     ///
     /// Ranks follow `DDSketch::quantile`: the sample of rank `floor(q * (n - 1))`.
     /// `max_seconds`, the window's exact maximum, caps the estimates.
     pub fn quantiles(&self, layout: &SketchLayout, max_seconds: f64) -> QuantileEstimates {
         let samples = self.window_total;
-        let mut estimates = QuantileEstimates {
-            values: [None; 4],
-            samples,
-            collapsed: self.collapsed,
-        };
+        let mut estimates = self.no_estimates();
         if samples == 0 {
             return estimates;
         }
@@ -770,6 +885,40 @@ impl WindowSketch {
                     .min(max_seconds)
             }))
         });
+        estimates
+    }
+
+    /// [`Self::quantiles`], found by stepping from where each quantile was last
+    /// found: as the window slides, a quantile moves a bin or two per tick, so this
+    /// reads a few bins instead of summing the window's tail and lower half. The same
+    /// estimates, bit for bit.
+    pub fn quantiles_tracked(
+        &mut self,
+        layout: &SketchLayout,
+        max_seconds: f64,
+    ) -> QuantileEstimates {
+        let samples = self.window_total;
+        let mut estimates = self.no_estimates();
+        if samples == 0 {
+            return estimates;
+        }
+        for (k, q) in QUANTILES.iter().enumerate() {
+            let Some(target) = rank(*q, samples).checked_sub(self.window_zeros) else {
+                // The rank falls among the zero-latency samples.
+                estimates.values[k] = Some(0.0);
+                continue;
+            };
+            let Some(cursor) = seek_from(&self.window, self.cursors[k], target) else {
+                // Counts and cursors disagree (never expected): read the whole window,
+                // and start the cursors again from the bottom.
+                debug_assert!(false, "quantile cursors out of step with the window");
+                self.cursors = [Cursor::default(); 4];
+                return self.quantiles(layout, max_seconds);
+            };
+            self.cursors[k] = cursor;
+            let key = self.key_offset + cursor.index as i32;
+            estimates.values[k] = Some(layout.value(key).min(max_seconds));
+        }
         estimates
     }
 
@@ -835,6 +984,7 @@ impl WindowSketch {
         if window.is_empty() {
             let start = key - CHUNK / 2;
             self.key_offset = start;
+            self.cursors = [Cursor::default(); 4];
             *window = vec![0; CHUNK as usize];
             *open = vec![0; CHUNK as usize];
             return (key - start) as usize;
@@ -852,6 +1002,9 @@ impl WindowSketch {
             let grow = (self.key_offset - new_start) as usize;
             window.splice(0..0, std::iter::repeat_n(0, grow));
             open.splice(0..0, std::iter::repeat_n(0, grow));
+            for cursor in &mut self.cursors {
+                cursor.index += grow as u32;
+            }
             self.key_offset = new_start;
             if self.open_lo <= self.open_hi {
                 self.open_lo += grow as u16;
@@ -886,6 +1039,7 @@ impl WindowSketch {
         open[0] += folded_open;
         self.key_offset = new_start;
         self.collapsed = true;
+        self.cursors = [Cursor::default(); 4];
         if self.open_lo <= self.open_hi {
             self.open_lo = self.open_lo.saturating_sub(drop as u16);
             self.open_hi = self.open_hi.saturating_sub(drop as u16);
@@ -1233,7 +1387,7 @@ mod tests {
             sketch.add_n(&layout, latency, count);
         }
         let mut log = TickLog::default();
-        let (mark, _) = sketch.close_tick_into(&layout, &mut log);
+        let (mark, _) = sketch.close_tick_into(&layout, &mut log, 0);
         let encoded: Vec<u8> = log.bytes.iter().copied().collect();
         let mut decoded = Vec::new();
         assert!(decode_bins(&encoded, mark.width, |_, count| decoded.push(count)));
@@ -1252,7 +1406,7 @@ mod tests {
         }
         sketch.add(&layout, 0.0);
         let mut log = TickLog::default();
-        let (mark, _) = sketch.close_tick_into(&layout, &mut log);
+        let (mark, _) = sketch.close_tick_into(&layout, &mut log, 0);
         assert_eq!(sketch.window_count(), 501);
         sketch.expire_from(&mut log, mark);
         assert_eq!(sketch.window_count(), 0);
@@ -1269,7 +1423,7 @@ mod tests {
             ours.add(&layout, latency);
             reference.add(latency);
         }
-        ours.close_tick_into(&layout, &mut TickLog::default());
+        ours.close_tick_into(&layout, &mut TickLog::default(), 0);
         let estimates = ours.quantiles(&layout, f64::INFINITY);
         for (q, value) in QUANTILES.iter().zip(estimates.values) {
             assert_eq!(value, reference.quantile(*q).ok().flatten(), "q = {q}");
@@ -1286,7 +1440,7 @@ mod tests {
             sketch.add(&layout, 0.05 * (1.0 + f64::from(i % 80) * 0.02));
         }
         sketch.add_n(&layout, 0.06, 200);
-        let (mark, _) = sketch.close_tick_into(&layout, &mut log);
+        let (mark, _) = sketch.close_tick_into(&layout, &mut log, 0);
         assert_eq!(
             mark.width, 8,
             "dense, wide enough for 200 and more: {mark:?}"
@@ -1320,7 +1474,7 @@ mod tests {
                 for value in &values {
                     sketch.add(&layout, *value);
                 }
-                marks.push_back(sketch.close_tick_into(&layout, &mut log).0);
+                marks.push_back(sketch.close_tick_into(&layout, &mut log, 0).0);
                 kept.push_back(values);
                 while marks.len() > window_ticks {
                     if let Some(mark) = marks.pop_front() {
@@ -1332,11 +1486,49 @@ mod tests {
                 kept.iter().flatten().for_each(|value| reference.add(*value));
                 proptest::prop_assert_eq!(sketch.window_count(), reference.count() as u64);
                 let estimates = sketch.quantiles(&layout, f64::INFINITY);
+                proptest::prop_assert_eq!(sketch.quantiles_tracked(&layout, f64::INFINITY), estimates);
                 for (q, value) in QUANTILES.iter().zip(estimates.values) {
                     let expected = reference.quantile(*q).ok().flatten();
                     if reference.count() > 0 {
                         proptest::prop_assert_eq!(value, expected, "q = {}", q);
                     }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Tracked quantiles equal a full read of the window whatever happens between
+        /// reads: zero latencies, bins grown below and above, collapses at a small
+        /// `max_bins`, sparse and dense ticks, and reads skipped for several ticks.
+        #[test]
+        fn tracked_quantiles_equal_a_full_read(
+            ticks in proptest::collection::vec(
+                (proptest::collection::vec(
+                    proptest::prop_oneof![proptest::strategy::Just(0.0), 1e-7..1e-3f64, 1e-3..10.0f64, 10.0..1e4f64],
+                    0..400),
+                 proptest::bool::ANY),
+                1..30),
+            max_bins in 1usize..600,
+            window_ticks in 1usize..8,
+        ) {
+            let layout = SketchLayout::new(0.01, max_bins);
+            let mut sketch = WindowSketch::default();
+            let mut log = TickLog::default();
+            let mut marks = std::collections::VecDeque::new();
+            for (values, read) in ticks {
+                for value in &values {
+                    sketch.add(&layout, *value);
+                }
+                marks.push_back(sketch.close_tick_into(&layout, &mut log, 0).0);
+                while marks.len() > window_ticks {
+                    if let Some(mark) = marks.pop_front() {
+                        sketch.expire_from(&mut log, mark);
+                    }
+                }
+                if read {
+                    let full = sketch.quantiles(&layout, 5.0);
+                    proptest::prop_assert_eq!(sketch.quantiles_tracked(&layout, 5.0), full);
                 }
             }
         }
@@ -1348,7 +1540,7 @@ mod tests {
         let mut sketch = WindowSketch::default();
         sketch.add(&layout, 1e-6);
         sketch.add_n(&layout, 100.0, 10);
-        sketch.close_tick_into(&layout, &mut TickLog::default());
+        sketch.close_tick_into(&layout, &mut TickLog::default(), 0);
         let estimates = sketch.quantiles(&layout, 100.0);
         assert!(estimates.collapsed);
         assert_eq!(estimates.samples, 11);

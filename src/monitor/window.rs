@@ -242,8 +242,15 @@ impl ModuleWindow {
     }
 
     /// Closes `count` ticks: the open one, then `count - 1` empty ones (a caller that
-    /// skipped ticks). Ticks older than `window_ticks` leave the window.
-    pub fn close_ticks(&mut self, layout: &SketchLayout, count: u64, window_ticks: usize) {
+    /// skipped ticks). Ticks older than `window_ticks` leave the window. The closed
+    /// tick's own quantiles are sought only when it has `min_samples` samples.
+    pub fn close_ticks(
+        &mut self,
+        layout: &SketchLayout,
+        count: u64,
+        window_ticks: usize,
+        min_samples: u64,
+    ) {
         if count == 0 {
             return;
         }
@@ -256,7 +263,9 @@ impl ModuleWindow {
             },
         );
         let counted = std::mem::take(&mut self.counted);
-        let (bins, quantiles) = self.sketch.close_tick_into(layout, &mut self.bin_bytes);
+        let (bins, quantiles) =
+            self.sketch
+                .close_tick_into(layout, &mut self.bin_bytes, min_samples);
         let requests = quantiles.samples.saturating_add(counted.requests);
         let errors = u64::from(open.errors).saturating_add(counted.errors);
         let latency_count = quantiles.samples.saturating_add(counted.latency_count);
@@ -355,7 +364,7 @@ impl ModuleWindow {
 
     /// Statistics over the closed ticks, as of closed tick `last_tick`.
     pub fn stats(
-        &self,
+        &mut self,
         layout: &SketchLayout,
         min_samples: u64,
         tick_seconds: f64,
@@ -412,12 +421,12 @@ impl ModuleWindow {
     }
 
     fn sketch_percentiles(
-        &self,
+        &mut self,
         layout: &SketchLayout,
         min_samples: u64,
         max: f64,
     ) -> PercentileSet {
-        let estimates = self.sketch.quantiles(layout, max);
+        let estimates = self.sketch.quantiles_tracked(layout, max);
         let [p50, p95, p99, p999] = std::array::from_fn(|i| Percentile {
             value: estimates.values[i].unwrap_or(0.0),
             samples: estimates.samples,
@@ -619,7 +628,7 @@ mod tests {
         for _ in 0..50 {
             window.add_request(&layout, 0.1, true, 0.5);
         }
-        window.close_ticks(&layout, 1, 60);
+        window.close_ticks(&layout, 1, 60, 0);
         let stats = window.stats(&layout, 10, TICK, 60, 0);
         assert_eq!(stats.requests_per_second, 50.0);
         assert_eq!(stats.covered_seconds, 1.0);
@@ -632,7 +641,7 @@ mod tests {
         window.touch(0);
         for tick in 0..12 {
             window.add_counts(30, 0);
-            window.close_ticks(&layout, 1, 60);
+            window.close_ticks(&layout, 1, 60, 0);
             let stats = window.stats(&layout, 10, TICK, 60, tick);
             assert_eq!(stats.rate_settled, tick >= 9, "tick {tick}");
         }
@@ -649,7 +658,7 @@ mod tests {
         window
             .add_buckets(&bounds, &[50, 40, 8, 2, 0], 15.0)
             .expect("valid histogram");
-        window.close_ticks(&layout, 1, 60);
+        window.close_ticks(&layout, 1, 60, 0);
         let stats = window.stats(&layout, 10, TICK, 60, 0);
         let p95 = stats.percentiles.p95;
         assert_eq!(p95.method, PercentileMethod::Buckets);
