@@ -16,7 +16,8 @@ use super::config::MonitorConfig;
 use super::custom::CustomKind;
 use super::flap::{FlapBook, FlapSettings};
 use super::metrics::MetricName;
-use super::module::{ModuleId, ModuleMetrics, RuleKey};
+use super::module::{ModuleId, ModuleMetrics, RuleKey, check_latency};
+use super::pending::{PendingRecords, PendingTotals};
 use super::predict::{self, Trend};
 use super::sketch::SketchLayout;
 use super::snapshot::{
@@ -42,6 +43,10 @@ pub struct PerformanceMonitor {
     last_tick_at: f64,
     alerts: AlertBook,
     status: MonitorStatus,
+    /// Records validated and held, applied in batches (see `pending`); every `&mut`
+    /// call that reads or changes a module's open tick applies them first, and the
+    /// snapshot counts them.
+    pending: PendingRecords,
 }
 
 impl Default for PerformanceMonitor {
@@ -96,7 +101,31 @@ impl PerformanceMonitor {
                 dropped: 0,
             },
             status,
+            pending: PendingRecords::default(),
         }
+    }
+
+    /// Applies the records held for batching to their modules. Every `&mut` call
+    /// other than recording does this first; call it before reading a module's open
+    /// tick through [`modules`](Self::modules) or [`module`](Self::module).
+    #[inline]
+    pub fn flush_records(&mut self) {
+        if !self.pending.is_empty() {
+            self.apply_pending();
+        }
+    }
+
+    /// Holds `capacity` records before applying them (1: each at once), for tests
+    /// that compare batched and immediate recording.
+    #[cfg(test)]
+    pub(crate) fn set_record_batch(&mut self, capacity: usize) {
+        self.flush_records();
+        self.pending = PendingRecords::with_capacity(capacity);
+    }
+
+    #[inline(never)]
+    fn apply_pending(&mut self) {
+        self.pending.apply(&mut self.modules, &self.layout);
     }
 
     /// The validated configuration.
@@ -118,11 +147,15 @@ impl PerformanceMonitor {
     }
 
     /// Every module, in the order first seen.
+    ///
+    /// A module's open-tick readers (`request_count`, `error_count`, `last_update`,
+    /// `open_tick`) count records up to the last [`flush_records`](Self::flush_records)
+    /// or other `&mut` call; statistics, alerts and closed ticks are always current.
     pub fn modules(&self) -> &[ModuleMetrics] {
         &self.modules
     }
 
-    /// A module by name.
+    /// A module by name (see [`modules`](Self::modules) on records not yet applied).
     pub fn module(&self, name: &str) -> Option<&ModuleMetrics> {
         self.index.get(name).map(|id| &self.modules[id.index()])
     }
@@ -220,7 +253,8 @@ impl PerformanceMonitor {
         }
     }
 
-    /// Records one finished request for a module by id: the hot path.
+    /// Records one finished request for a module by id: the hot path. The record is
+    /// validated now and applied with the next batch (see `pending`).
     #[inline]
     pub fn record_id(
         &mut self,
@@ -229,14 +263,20 @@ impl PerformanceMonitor {
         ok: bool,
         now: f64,
     ) -> Result<(), RecordError> {
-        let Some(module) = self.modules.get_mut(id.index()) else {
+        if id.index() >= self.modules.len() {
             return Err(RecordError::UnknownId(id.index()));
-        };
-        let result = module.add_request_in(&self.layout, latency_seconds, ok, now);
-        if result.is_err() {
-            self.status.rejected_records += 1;
         }
-        result
+        if let Err(error) = check_latency(latency_seconds) {
+            self.status.rejected_records += 1;
+            return Err(error);
+        }
+        if self
+            .pending
+            .push(&self.layout, id, latency_seconds, ok, now)
+        {
+            self.apply_pending();
+        }
+        Ok(())
     }
 
     /// Records an event from a stream; an operation also feeds the distribution `op:<name>`.
@@ -273,6 +313,7 @@ impl PerformanceMonitor {
         errors: u64,
         now: f64,
     ) -> Result<ModuleId, RecordError> {
+        self.flush_records();
         let id = self.module_id(module, now)?;
         let m = &mut self.modules[id.index()];
         m.window.add_counts(requests, errors);
@@ -282,6 +323,7 @@ impl PerformanceMonitor {
 
     /// Feeds a pre-aggregated sample.
     pub fn observe(&mut self, sample: &Sample, now: f64) -> Result<ModuleId, RecordError> {
+        self.flush_records();
         match sample {
             Sample::Counts {
                 module,
@@ -371,6 +413,7 @@ impl PerformanceMonitor {
         tick: &super::window::ClosedTick,
         now: f64,
     ) -> Result<ModuleId, RecordError> {
+        self.flush_records();
         let id = self.register(name, source, now)?;
         let module = &mut self.modules[id.index()];
         module.window.note_update(now);
@@ -401,6 +444,7 @@ impl PerformanceMonitor {
     /// detectors and rules, and returns the alert transitions. Ticks skipped by a late
     /// caller close empty; statistics, detectors and rules then run once, at `now`.
     pub fn tick(&mut self, now: f64) -> Vec<AlertEvent> {
+        self.flush_records();
         let mut events = Vec::new();
         let Some(current) = self.tick_index(now) else {
             return events;
@@ -661,12 +705,15 @@ impl PerformanceMonitor {
                 .rev()
                 .map(|alert| AlertSnapshot::new(alert, now)),
         );
+        // Records not yet applied count as if they were.
+        let pending = self.pending.totals_by_module(self.modules.len());
         let modules = ModuleMap::from_sorted(
             self.by_name
                 .iter()
                 .map(|id| {
                     let module = &self.modules[id.index()];
-                    (module.name().to_owned(), module_snapshot(module))
+                    let held = pending.get(id.index()).copied().unwrap_or_default();
+                    (module.name().to_owned(), module_snapshot(module, held))
                 })
                 .collect(),
         );
@@ -691,7 +738,8 @@ impl PerformanceMonitor {
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
-    /// Heap bytes held by all modules (excluding the index and allocator overhead).
+    /// Heap bytes held by all modules (excluding the index and allocator overhead), as
+    /// of the last applied batch of records.
     pub fn heap_bytes(&self) -> usize {
         self.modules
             .iter()
@@ -722,13 +770,20 @@ fn within_sampling_noise(
     (value - verdict.baseline_mean).abs() <= 3.0 * (variance / n).sqrt()
 }
 
-fn module_snapshot(module: &ModuleMetrics) -> ModuleSnapshot {
+/// A module's snapshot, counting `held` records not yet applied to it.
+fn module_snapshot(module: &ModuleMetrics, held: PendingTotals) -> ModuleSnapshot {
     let stats = module.statistics();
+    let (total_requests, total_errors) = module.window.totals_with(held.requests, held.errors);
+    let last_update = module.last_update();
     ModuleSnapshot {
         metrics: SpecMetrics::from(stats),
-        last_update: module.last_update(),
-        total_requests: module.request_count(),
-        total_errors: module.error_count(),
+        last_update: if held.last_update > last_update {
+            held.last_update
+        } else {
+            last_update
+        },
+        total_requests,
+        total_errors,
         source: module.source(),
         status: module.status(),
         percentiles: stats.percentiles,

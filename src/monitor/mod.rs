@@ -15,6 +15,7 @@ mod engine;
 mod flap;
 pub mod metrics;
 mod module;
+mod pending;
 pub mod predict;
 pub mod rice;
 pub mod simulate;

@@ -94,20 +94,6 @@ impl ModuleMetrics {
         )
     }
 
-    /// `add_request` with the monitor's layout (the same as the module's), which the
-    /// monitor has at hand: the record path then reads nothing of the module beyond
-    /// its window's first cache line.
-    #[inline]
-    pub(crate) fn add_request_in(
-        &mut self,
-        layout: &SketchLayout,
-        latency_seconds: f64,
-        success: bool,
-        now: f64,
-    ) -> Result<(), RecordError> {
-        record_request(&mut self.window, layout, latency_seconds, success, now)
-    }
-
     /// The most recently closed tick as stored history keeps it.
     pub fn last_closed(&self) -> Option<super::window::ClosedTick> {
         self.window.last_closed()
@@ -286,11 +272,19 @@ fn record_request(
     success: bool,
     now: f64,
 ) -> Result<(), RecordError> {
-    if !(latency_seconds >= 0.0 && latency_seconds.is_finite()) {
-        return Err(RecordError::Latency {
-            latency: latency_seconds,
-        });
-    }
+    check_latency(latency_seconds)?;
     window.add_request(layout, latency_seconds, success, now);
     Ok(())
+}
+
+/// Refuses a latency that is negative, NaN or infinite.
+#[inline]
+pub(crate) fn check_latency(latency_seconds: f64) -> Result<(), RecordError> {
+    if latency_seconds >= 0.0 && latency_seconds.is_finite() {
+        Ok(())
+    } else {
+        Err(RecordError::Latency {
+            latency: latency_seconds,
+        })
+    }
 }

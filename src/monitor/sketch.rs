@@ -75,6 +75,16 @@ impl SketchLayout {
         self.mapping.key(latency_seconds)
     }
 
+    /// The bin a latency (finite, >= 0) falls in; `None` for one that counts as zero.
+    #[inline]
+    pub(crate) fn bin_key(&self, latency_seconds: f64) -> Option<i32> {
+        if latency_seconds <= MIN_VALUE_SECONDS {
+            None
+        } else {
+            Some(self.key(latency_seconds))
+        }
+    }
+
     /// The latency a bin stands for (its representative value), seconds.
     pub fn value(&self, key: i32) -> f64 {
         let position = i64::from(key) - i64::from(self.first_value_key);
@@ -597,8 +607,18 @@ impl WindowSketch {
         self.open_hi = self.open_hi.max(index);
     }
 
+    /// The open tick's count of bin `key`, when the arrays hold it (for prefetching).
+    #[inline]
+    pub(crate) fn open_bin(&self, key: i32) -> Option<&u32> {
+        let relative = i64::from(key) - i64::from(self.key_offset);
+        usize::try_from(relative)
+            .ok()
+            .and_then(|index| self.open.get(index))
+    }
+
     /// Adds `count` samples to the open tick's bin `key` (`None`: zero latency), as
     /// stored history replays a tick.
+    #[inline]
     pub fn add_bin(&mut self, layout: &SketchLayout, key: Option<i32>, count: u32) {
         let Some(key) = key else {
             self.open_total = self.open_total.saturating_add(count);

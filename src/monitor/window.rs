@@ -144,7 +144,21 @@ impl ModuleWindow {
     /// Records one finished request with its latency (validated finite and >= 0) at `now`.
     #[inline]
     pub fn add_request(&mut self, layout: &SketchLayout, latency_seconds: f64, ok: bool, now: f64) {
-        self.sketch.add(layout, latency_seconds);
+        let key = layout.bin_key(latency_seconds);
+        self.add_request_in_bin(layout, key, latency_seconds, ok, now);
+    }
+
+    /// `add_request` with the latency's bin (`SketchLayout::bin_key`) already found.
+    #[inline]
+    pub(crate) fn add_request_in_bin(
+        &mut self,
+        layout: &SketchLayout,
+        key: Option<i32>,
+        latency_seconds: f64,
+        ok: bool,
+        now: f64,
+    ) {
+        self.sketch.add_bin(layout, key, 1);
         let open = &mut self.open;
         open.errors = open.errors.saturating_add(u32::from(!ok));
         open.latency_sum_nanos = open
@@ -156,6 +170,12 @@ impl ModuleWindow {
         if now > open.last_update {
             open.last_update = now;
         }
+    }
+
+    /// See [`WindowSketch::open_bin`].
+    #[inline]
+    pub(crate) fn open_bin(&self, key: i32) -> Option<&u32> {
+        self.sketch.open_bin(key)
     }
 
     /// Notes data arriving at `now` (records note it themselves).
@@ -530,6 +550,22 @@ impl ModuleWindow {
         self.total_requests
             .saturating_add(self.sketch.open_count())
             .saturating_add(self.counted.requests)
+    }
+
+    /// `total_requests` and `total_errors` once `requests` more single records,
+    /// `errors` of them failed, are in the open tick (saturating as they would).
+    pub(crate) fn totals_with(&self, requests: u32, errors: u32) -> (u64, u64) {
+        let sampled = u32::try_from(self.sketch.open_count()).unwrap_or(u32::MAX);
+        let sampled = u64::from(sampled.saturating_add(requests));
+        let failed = u64::from(self.open.errors.saturating_add(errors));
+        (
+            self.total_requests
+                .saturating_add(sampled)
+                .saturating_add(self.counted.requests),
+            self.total_errors
+                .saturating_add(failed)
+                .saturating_add(self.counted.errors),
+        )
     }
 
     /// Errors since the module was first seen, the open tick's included.

@@ -237,6 +237,8 @@ impl Engine {
             history.record(&monitor, step.t, &events);
         }
         let open_at = self.last_tick.max(newest);
+        // The open tick carried over includes the records still held for batching.
+        self.monitor.flush_records();
         for module in self.monitor.modules() {
             let _ = monitor.replay(module.name(), module.source(), &module.open_tick(), open_at);
         }
