@@ -4,12 +4,12 @@
 /// Sets the text of `element`, which holds one text (as Leptos renders `{text}`, with
 /// at most an empty marker comment after it). Its text node is rewritten in place:
 /// `textContent` would replace the node, and the browser rebuild its layout object.
-/// Two calls into JS (the first child, its value), not three: an element whose first
-/// child is not its text is not one these writes are for.
 pub fn set_text(element: &web_sys::Element, text: &str) {
     match element.first_child() {
-        Some(node) => node.set_node_value(Some(text)),
-        None => element.set_text_content(Some(text)),
+        Some(node) if node.node_type() == web_sys::Node::TEXT_NODE => {
+            node.set_node_value(Some(text))
+        }
+        _ => element.set_text_content(Some(text)),
     }
 }
 
