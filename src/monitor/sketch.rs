@@ -136,6 +136,10 @@ pub struct WindowSketch {
     /// ticks are added and expire, so that the next read steps a bin or two from
     /// there instead of summing the window again.
     cursors: [Cursor; 4],
+    /// False when the cursors were not kept up (a busy tick added or left across most
+    /// of the window, where keeping them costs what a full read does): the next read
+    /// reads the whole window and sets them again.
+    cursors_valid: bool,
 }
 
 /// A position in a window's bins and the samples in the bins below it.
@@ -166,6 +170,7 @@ impl Default for WindowSketch {
             window_total: 0,
             collapsed: false,
             cursors: [Cursor::default(); 4],
+            cursors_valid: false,
         }
     }
 }
@@ -372,7 +377,9 @@ pub fn decode_run(bytes: &[u8], width: u8, max_run: usize, out: &mut Vec<u32>) -
 /// The median is sought from the bottom and the tail quantiles, in one pass, from the
 /// top, where only a few percent of the samples lie. Both skip 16 bins at a time while
 /// the rank lies beyond them, then step through the chunk that holds it.
-fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<usize>; 4] {
+///
+/// Each bin found comes with the samples in the bins below it.
+fn rank_bins(bins: &[u32], zeros: u64, samples: u64) -> [Option<(usize, u64)>; 4] {
     let ranks = QUANTILES.map(|q| rank(q, samples));
     // Below 2^32 samples no run of bins can overflow a u32 sum, which is cheaper.
     if samples <= u64::from(u32::MAX) {
@@ -409,7 +416,7 @@ fn seek_ranks(
     samples: u64,
     ranks: [u64; 4],
     chunk_sum: impl Fn(&[u32]) -> u64,
-) -> [Option<usize>; 4] {
+) -> [Option<(usize, u64)>; 4] {
     let mut found = [None; 4];
     if let Some(target) = ranks[0].checked_sub(zeros) {
         let mut seen = 0u64;
@@ -423,11 +430,11 @@ fn seek_ranks(
             start += CHUNK_BINS;
         }
         for (index, &count) in bins.iter().enumerate().skip(start) {
-            seen += u64::from(count);
-            if seen > target {
-                found[0] = Some(index);
+            if seen + u64::from(count) > target {
+                found[0] = Some((index, seen));
                 break;
             }
+            seen += u64::from(count);
         }
     }
     // From the top, the sought sample is the one with `samples - 1 - rank` above it.
@@ -450,7 +457,8 @@ fn seek_ranks(
             };
             if above + u64::from(bins[index]) > target {
                 // The next (lower) rank may lie in the same bin: leave it unvisited.
-                found[next] = Some(index);
+                let below = (samples - zeros).saturating_sub(above + u64::from(bins[index]));
+                found[next] = Some((index, below));
                 break;
             }
             above += u64::from(bins[index]);
@@ -513,25 +521,6 @@ fn advance_cursors(cursors: &mut [Cursor; 4], added: &[u32], start: usize) {
                 .fold(0u32, |sum, &count| sum.wrapping_add(count));
             cursor.below += u64::from(part);
         }
-    }
-}
-
-/// Takes the bins `removed` (which start at window index `start`, `total` in all)
-/// off each cursor's count below it.
-fn retreat_cursors(cursors: &mut [Cursor; 4], removed: &[u32], start: usize, total: u64) {
-    for cursor in cursors.iter_mut() {
-        let index = cursor.index as usize;
-        let taken = if index >= start + removed.len() {
-            total
-        } else if index > start {
-            removed[..index - start]
-                .iter()
-                .map(|&count| u64::from(count))
-                .sum()
-        } else {
-            0
-        };
-        cursor.below = cursor.below.saturating_sub(taken);
     }
 }
 
@@ -678,8 +667,8 @@ impl WindowSketch {
         };
         if samples > 0 && samples >= min_samples {
             let bins = self.open.get(touched.clone()).unwrap_or_default();
-            estimates.values = rank_bins(bins, u64::from(zeros), samples).map(|index| {
-                Some(index.map_or(0.0, |index| layout.value(first_key + index as i32)))
+            estimates.values = rank_bins(bins, u64::from(zeros), samples).map(|found| {
+                Some(found.map_or(0.0, |(index, _)| layout.value(first_key + index as i32)))
             });
         }
         let mut mark = TickMark {
@@ -705,13 +694,15 @@ impl WindowSketch {
                 open.iter().map(|&count| u64::from(count)).sum::<u64>()
             );
             let facts = add_open_into(open, window, plain);
-            if plain {
+            (mark.bytes, mark.width) = encode_open(open, first_key, &facts, log);
+            // A quiet tick (sparse) moves the cursors by its few bins. A busy one
+            // (dense, spanning much of the window), or one that may have saturated a
+            // bin, costs as much to follow as the next full read, which sets them again.
+            if self.cursors_valid && plain && mark.width == 0 {
                 advance_cursors(&mut self.cursors, open, lo);
             } else {
-                // Bins may have saturated: the cursors start again from the bottom.
-                self.cursors = [Cursor::default(); 4];
+                self.cursors_valid = false;
             }
-            (mark.bytes, mark.width) = encode_open(open, first_key, &facts, log);
             open.fill(0);
             self.window_total += added;
         }
@@ -802,6 +793,9 @@ impl WindowSketch {
     }
 
     fn subtract_dense(&mut self, bytes: &[u8], width: u32) {
+        // A busy tick's run spans much of the window: following it would cost what
+        // the next full read does.
+        self.cursors_valid = false;
         let window_len = self.window.len() as i64;
         let mut header = bytes.iter().copied();
         let (Some(first_key), Some(run)) = (read_varint(&mut header), read_varint(&mut header))
@@ -831,17 +825,11 @@ impl WindowSketch {
                 for (slot, &count) in window.iter_mut().zip(counts.iter()) {
                     *slot = slot.saturating_sub(count);
                 }
-                retreat_cursors(&mut self.cursors, counts, at, sum);
             } else {
                 // Keys collapsed since this tick closed live in the edge bins.
                 for (position, &count) in (first..).zip(counts.iter()) {
                     let index = (start + position as i64).clamp(0, window_len - 1) as usize;
                     self.window[index] = self.window[index].saturating_sub(count);
-                    for cursor in &mut self.cursors {
-                        if (index as u32) < cursor.index {
-                            cursor.below = cursor.below.saturating_sub(u64::from(count));
-                        }
-                    }
                 }
             }
             removed += sum;
@@ -898,8 +886,8 @@ impl WindowSketch {
         if samples == 0 {
             return estimates;
         }
-        estimates.values = rank_bins(&self.window, self.window_zeros, samples).map(|index| {
-            Some(index.map_or(0.0, |index| {
+        estimates.values = rank_bins(&self.window, self.window_zeros, samples).map(|found| {
+            Some(found.map_or(0.0, |(index, _)| {
                 layout
                     .value(self.key_offset + index as i32)
                     .min(max_seconds)
@@ -922,6 +910,9 @@ impl WindowSketch {
         if samples == 0 {
             return estimates;
         }
+        if !self.cursors_valid {
+            return self.quantiles_setting_cursors(layout, max_seconds);
+        }
         for (k, q) in QUANTILES.iter().enumerate() {
             let Some(target) = rank(*q, samples).checked_sub(self.window_zeros) else {
                 // The rank falls among the zero-latency samples.
@@ -929,16 +920,44 @@ impl WindowSketch {
                 continue;
             };
             let Some(cursor) = seek_from(&self.window, self.cursors[k], target) else {
-                // Counts and cursors disagree (never expected): read the whole window,
-                // and start the cursors again from the bottom.
+                // Counts and cursors disagree (never expected): read the whole window.
                 debug_assert!(false, "quantile cursors out of step with the window");
-                self.cursors = [Cursor::default(); 4];
-                return self.quantiles(layout, max_seconds);
+                return self.quantiles_setting_cursors(layout, max_seconds);
             };
             self.cursors[k] = cursor;
             let key = self.key_offset + cursor.index as i32;
             estimates.values[k] = Some(layout.value(key).min(max_seconds));
         }
+        estimates
+    }
+
+    /// A full read of the window ([`Self::quantiles`]) that leaves each cursor at the
+    /// bin it found.
+    fn quantiles_setting_cursors(
+        &mut self,
+        layout: &SketchLayout,
+        max_seconds: f64,
+    ) -> QuantileEstimates {
+        let mut estimates = self.no_estimates();
+        let found = rank_bins(&self.window, self.window_zeros, self.window_total);
+        for ((value, cursor), found) in estimates
+            .values
+            .iter_mut()
+            .zip(&mut self.cursors)
+            .zip(found)
+        {
+            let (index, below) = found.unwrap_or((0, 0));
+            *cursor = Cursor {
+                index: index as u32,
+                below,
+            };
+            *value = Some(found.map_or(0.0, |_| {
+                layout
+                    .value(self.key_offset + index as i32)
+                    .min(max_seconds)
+            }));
+        }
+        self.cursors_valid = true;
         estimates
     }
 
@@ -1004,7 +1023,7 @@ impl WindowSketch {
         if window.is_empty() {
             let start = key - CHUNK / 2;
             self.key_offset = start;
-            self.cursors = [Cursor::default(); 4];
+            self.cursors_valid = false;
             *window = vec![0; CHUNK as usize];
             *open = vec![0; CHUNK as usize];
             return (key - start) as usize;
@@ -1059,7 +1078,7 @@ impl WindowSketch {
         open[0] += folded_open;
         self.key_offset = new_start;
         self.collapsed = true;
-        self.cursors = [Cursor::default(); 4];
+        self.cursors_valid = false;
         if self.open_lo <= self.open_hi {
             self.open_lo = self.open_lo.saturating_sub(drop as u16);
             self.open_hi = self.open_hi.saturating_sub(drop as u16);
