@@ -547,9 +547,7 @@ impl ModuleWindow {
 
     /// Requests since the module was first seen, the open tick's included.
     pub fn total_requests(&self) -> u64 {
-        self.total_requests
-            .saturating_add(self.sketch.open_count())
-            .saturating_add(self.counted.requests)
+        self.totals_with(0, 0).0
     }
 
     /// `total_requests` and `total_errors` once `requests` more single records,
@@ -570,9 +568,7 @@ impl ModuleWindow {
 
     /// Errors since the module was first seen, the open tick's included.
     pub fn total_errors(&self) -> u64 {
-        self.total_errors
-            .saturating_add(u64::from(self.open.errors))
-            .saturating_add(self.counted.errors)
+        self.totals_with(0, 0).1
     }
 
     /// Requests and errors per closed tick (oldest first), for charts.
