@@ -818,10 +818,8 @@ impl WindowSketch {
         for first in (0..run).step_by(counts.len()) {
             let counts = &mut counts[..(run - first).min(64)];
             unpack_counts(packed, width, first, counts);
-            let sum = counts.iter().map(|&count| u64::from(count)).sum::<u64>();
             if let Some(inside) = &inside {
-                let at = inside.start + first;
-                let window = &mut self.window[at..][..counts.len()];
+                let window = &mut self.window[inside.start + first..][..counts.len()];
                 for (slot, &count) in window.iter_mut().zip(counts.iter()) {
                     *slot = slot.saturating_sub(count);
                 }
@@ -832,7 +830,7 @@ impl WindowSketch {
                     self.window[index] = self.window[index].saturating_sub(count);
                 }
             }
-            removed += sum;
+            removed += counts.iter().map(|&count| u64::from(count)).sum::<u64>();
         }
         self.window_total = self.window_total.saturating_sub(removed);
     }
