@@ -879,19 +879,32 @@ impl WindowSketch {
     /// Ranks follow `DDSketch::quantile`: the sample of rank `floor(q * (n - 1))`.
     /// `max_seconds`, the window's exact maximum, caps the estimates.
     pub fn quantiles(&self, layout: &SketchLayout, max_seconds: f64) -> QuantileEstimates {
-        let samples = self.window_total;
-        let mut estimates = self.no_estimates();
-        if samples == 0 {
-            return estimates;
+        if self.window_total == 0 {
+            return self.no_estimates();
         }
-        estimates.values = rank_bins(&self.window, self.window_zeros, samples).map(|found| {
-            Some(found.map_or(0.0, |(index, _)| {
-                layout
-                    .value(self.key_offset + index as i32)
-                    .min(max_seconds)
-            }))
+        let found = rank_bins(&self.window, self.window_zeros, self.window_total);
+        self.estimates_of(layout, max_seconds, found)
+    }
+
+    /// The estimates for the bins `rank_bins` found (`None`: among the zeros).
+    fn estimates_of(
+        &self,
+        layout: &SketchLayout,
+        max_seconds: f64,
+        found: [Option<(usize, u64)>; 4],
+    ) -> QuantileEstimates {
+        let mut estimates = self.no_estimates();
+        estimates.values = found.map(|found| {
+            Some(found.map_or(0.0, |(index, _)| self.value_at(layout, index, max_seconds)))
         });
         estimates
+    }
+
+    /// The value of the window's bin `index`, capped at the window's maximum.
+    fn value_at(&self, layout: &SketchLayout, index: usize, max_seconds: f64) -> f64 {
+        layout
+            .value(self.key_offset + index as i32)
+            .min(max_seconds)
     }
 
     /// [`Self::quantiles`], found by stepping from where each quantile was last
@@ -923,40 +936,28 @@ impl WindowSketch {
                 return self.quantiles_setting_cursors(layout, max_seconds);
             };
             self.cursors[k] = cursor;
-            let key = self.key_offset + cursor.index as i32;
-            estimates.values[k] = Some(layout.value(key).min(max_seconds));
+            estimates.values[k] = Some(self.value_at(layout, cursor.index as usize, max_seconds));
         }
         estimates
     }
 
-    /// A full read of the window ([`Self::quantiles`]) that leaves each cursor at the
-    /// bin it found.
+    /// A full read of the window ([`Self::quantiles`], not empty) that leaves each
+    /// cursor at the bin it found.
     fn quantiles_setting_cursors(
         &mut self,
         layout: &SketchLayout,
         max_seconds: f64,
     ) -> QuantileEstimates {
-        let mut estimates = self.no_estimates();
         let found = rank_bins(&self.window, self.window_zeros, self.window_total);
-        for ((value, cursor), found) in estimates
-            .values
-            .iter_mut()
-            .zip(&mut self.cursors)
-            .zip(found)
-        {
+        for (cursor, found) in self.cursors.iter_mut().zip(found) {
             let (index, below) = found.unwrap_or((0, 0));
             *cursor = Cursor {
                 index: index as u32,
                 below,
             };
-            *value = Some(found.map_or(0.0, |_| {
-                layout
-                    .value(self.key_offset + index as i32)
-                    .min(max_seconds)
-            }));
         }
         self.cursors_valid = true;
-        estimates
+        self.estimates_of(layout, max_seconds, found)
     }
 
     /// The window as a real `DDSketch`, for merging, storage and cross-checks.
