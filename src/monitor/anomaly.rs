@@ -33,7 +33,7 @@ pub struct Verdict {
 ///
 /// Implementations keep bounded memory and never look ahead: `evaluate` judges a
 /// value against what came before, `update` adds it to the baseline.
-pub trait Detector: std::fmt::Debug {
+pub trait Detector: std::fmt::Debug + Send {
     /// The detector's name, as used in config and alerts.
     fn name(&self) -> &'static str;
     /// Judges `value` against the current baseline; `None` until the baseline is ready.

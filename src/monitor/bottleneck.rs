@@ -29,26 +29,41 @@ pub struct Bottleneck {
     pub reason: String,
 }
 
+/// A module as ranked: what the orders compare is read from its statistics once.
+#[derive(Clone, Copy)]
+struct Row<'a> {
+    spent: f64,
+    p95: f64,
+    name: &'a str,
+    stats: &'a WindowStats,
+}
+
+/// The p95 order: slowest first, then by name. It is total: names are unique.
+fn by_p95(a: &Row<'_>, b: &Row<'_>) -> std::cmp::Ordering {
+    b.p95.total_cmp(&a.p95).then_with(|| a.name.cmp(b.name))
+}
+
+fn by_share(a: &Row<'_>, b: &Row<'_>) -> std::cmp::Ordering {
+    b.spent.total_cmp(&a.spent).then_with(|| by_p95(a, b))
+}
+
 /// Ranks modules with latency data; returns the `top` by share of time spent.
 pub fn rank<'a>(
     modules: impl IntoIterator<Item = (&'a str, &'a WindowStats)>,
     top: usize,
 ) -> Vec<Bottleneck> {
     // Rank on borrowed rows; only the `top` become owned `Bottleneck`s.
-    let rows: Vec<(&str, &WindowStats)> = modules
+    let rows: Vec<Row<'a>> = modules
         .into_iter()
         .filter(|(_, stats)| stats.latency_samples > 0)
+        .map(|(name, stats)| Row {
+            spent: stats.requests_per_second * stats.latency_mean,
+            p95: stats.percentiles.p95.value,
+            name,
+            stats,
+        })
         .collect();
-    let spent = |stats: &WindowStats| stats.requests_per_second * stats.latency_mean;
-    let total: f64 = rows.iter().map(|(_, stats)| spent(stats)).sum();
-    // The p95 order (slowest first, then by name) is total: names are unique.
-    let by_p95 = |a: &(&str, &WindowStats), b: &(&str, &WindowStats)| {
-        let (pa, pb) = (a.1.percentiles.p95.value, b.1.percentiles.p95.value);
-        pb.total_cmp(&pa).then_with(|| a.0.cmp(b.0))
-    };
-    let by_share = |a: &(&str, &WindowStats), b: &(&str, &WindowStats)| {
-        spent(b.1).total_cmp(&spent(a.1)).then_with(|| by_p95(a, b))
-    };
+    let total: f64 = rows.iter().map(|row| row.spent).sum();
     let count = rows.len();
     let mut ranked = rows.clone();
     if top < ranked.len() && top > 0 {
@@ -71,15 +86,16 @@ pub fn rank<'a>(
         .iter()
         .zip(rank_by_p95)
         .enumerate()
-        .map(|(index, ((module, stats), rank_by_p95))| {
-            let time_spent_per_second = spent(stats);
+        .map(|(index, (row, rank_by_p95))| {
+            let (module, stats) = (row.name, row.stats);
+            let time_spent_per_second = row.spent;
             let time_share = if total > 0.0 {
                 time_spent_per_second / total
             } else {
                 0.0
             };
             Bottleneck {
-                module: (*module).to_owned(),
+                module: module.to_owned(),
                 latency_p95: stats.percentiles.p95.value,
                 latency_mean: stats.latency_mean,
                 requests_per_second: stats.requests_per_second,

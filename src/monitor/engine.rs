@@ -6,19 +6,14 @@ use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 
-use super::alert::{
-    self, Alert, AlertEvent, AlertLevel, AlertSource, AlertState, Comparison, Condition, Evidence,
-    Observation, Rule, Timing,
-};
-use super::anomaly::{DetectorSpec, Verdict};
+use super::alert::{self, Alert, AlertEvent, AlertState, Observation, Rule};
 use super::bottleneck;
 use super::config::MonitorConfig;
 use super::custom::CustomKind;
 use super::flap::{FlapBook, FlapSettings};
-use super::metrics::MetricName;
-use super::module::{ModuleId, ModuleMetrics, RuleKey, check_latency};
+use super::judge::{self, Judged, PredictSettings, Settlement, TickWork};
+use super::module::{ModuleId, ModuleMetrics, check_latency};
 use super::pending::{PendingRecords, PendingTotals};
-use super::predict::{self, Trend};
 use super::sketch::SketchLayout;
 use super::snapshot::{
     AlertSnapshot, DashboardSnapshot, ModuleMap, ModuleSnapshot, ModuleSource, MonitorStatus,
@@ -47,7 +42,14 @@ pub struct PerformanceMonitor {
     /// call that reads or changes a module's open tick applies them first, and the
     /// snapshot counts them.
     pending: PendingRecords,
+    /// Module count from which a tick judges modules on several threads (native only;
+    /// see `judge`). Tests lower or raise it to compare the two.
+    parallel_from: usize,
 }
+
+/// Below this many modules a tick judges them on the calling thread: a hand-off to
+/// rayon's threads costs a few microseconds, a module's judging one or two.
+const PARALLEL_FROM_MODULES: usize = 256;
 
 impl Default for PerformanceMonitor {
     fn default() -> Self {
@@ -102,6 +104,7 @@ impl PerformanceMonitor {
             },
             status,
             pending: PendingRecords::default(),
+            parallel_from: PARALLEL_FROM_MODULES,
         }
     }
 
@@ -460,185 +463,26 @@ impl PerformanceMonitor {
         let last_closed = current - 1;
         self.open_tick = Some(current);
         self.last_tick_at = now;
-        let window_ticks = self.config.window_ticks;
-        let tick_seconds = self.config.tick_seconds;
-        let min_samples = self.config.settings.min_samples;
-        for index in 0..self.modules.len() {
-            // The next module's bins and oldest tick load while this one is worked on.
-            if let Some(next) = self.modules.get(index + 1) {
-                std::hint::black_box(next.preload_tick());
-            }
-            let module = &mut self.modules[index];
-            module
-                .window
-                .close_ticks(&self.layout, closed, window_ticks, min_samples);
-            module.stats = module.window.stats(
-                &self.layout,
-                min_samples,
-                tick_seconds,
-                window_ticks,
-                last_closed,
-            );
-            if let Some(reported) = &module.reported {
-                let (metrics, at) = **reported;
-                let window_seconds = window_ticks as f64 * tick_seconds;
-                if now - at <= window_seconds {
-                    module.stats.apply_reported(&metrics, window_seconds);
-                } else {
-                    // A window without a report: the module shows what it has, or no data.
-                    module.reported = None;
-                }
-            }
-            if !module.custom.is_empty() {
-                module
-                    .custom
-                    .close_ticks(&self.layout, closed, window_ticks);
-                module.custom_values = module
-                    .custom
-                    .values(&self.layout, module.stats.covered_seconds);
-            }
-            self.evaluate(index, now, &mut events);
+        let work = TickWork {
+            config: &self.config,
+            layout: &self.layout,
+            predict: self.alerts.predict,
+            closed,
+            last_closed,
+            now,
+        };
+        let settlements = judge::judge_all(&mut self.modules, &work, self.parallel_from);
+        for Settlement {
+            judged,
+            observation,
+        } in settlements
+        {
+            let module = &mut self.modules[judged.module_index];
+            self.alerts
+                .settle(module, judged, observation, now, &mut events);
         }
         self.prune_resolved(now);
         events
-    }
-
-    fn evaluate(&mut self, index: usize, now: f64, events: &mut Vec<AlertEvent>) {
-        let config = &self.config;
-        let module = &mut self.modules[index];
-        for rule_position in 0..module.rule_indexes.len() {
-            let rule_index = module.rule_indexes[rule_position];
-            let rule = &config.rules[rule_index as usize];
-            let key = RuleKey::Threshold(rule_index);
-            let condition = match module.metric_value(&rule.metric) {
-                Some((value, samples, true)) => Some((rule.judge(value), value, samples)),
-                // No data at all: an active alert on it resolves.
-                Some((value, 0, false)) => Some((Condition::Clear, value, 0)),
-                // Too few samples to judge: hold the current state.
-                Some((_, _, false)) => None,
-                None => Some((Condition::Clear, 0.0, 0)),
-            };
-            let Some((condition, value, samples)) = condition else {
-                continue;
-            };
-            if self.alerts.predict.is_some() {
-                let judged = (condition, value, samples);
-                let detect_metrics = &config.detect_metrics;
-                let id = (index, rule_index);
-                let rule_and_seasons = (rule, detect_metrics.as_slice());
-                self.alerts
-                    .predict(module, id, rule_and_seasons, judged, now, events);
-            }
-            let has_alert = module.alerts.iter().any(|(k, _)| *k == key);
-            if condition != Condition::Breach && !has_alert {
-                continue;
-            }
-            let evidence = Evidence::of_rule(rule, value, samples, module.stats.covered_seconds);
-            let timing = Timing {
-                for_seconds: rule.for_seconds,
-                clear_for_seconds: rule.clear_for_seconds,
-            };
-            let source = AlertSource::Threshold {
-                rule: rule.name.clone(),
-            };
-            let judged = Judged {
-                module_index: index,
-                key,
-                metric: &rule.metric,
-                source,
-            };
-            let observation = Observation {
-                condition,
-                level: rule.level,
-                evidence,
-                timing,
-            };
-            self.alerts.settle(module, judged, observation, now, events);
-        }
-        self.detect(index, now, events);
-    }
-
-    fn detect(&mut self, index: usize, now: f64, events: &mut Vec<AlertEvent>) {
-        let config = &self.config;
-        if config.settings.detector == DetectorSpec::None {
-            return;
-        }
-        let module = &mut self.modules[index];
-        if module.detectors.len() < config.detect_metrics.len() {
-            module
-                .detectors
-                .resize_with(config.detect_metrics.len(), || None);
-        }
-        let hysteresis = config.settings.anomaly_hysteresis;
-        let min_samples = config.settings.min_samples;
-        let tick_seconds = config.tick_seconds;
-        for (slot, metric) in config.detect_metrics.iter().enumerate() {
-            let Some((value, samples, true)) = module.tick_value(metric, min_samples, tick_seconds)
-            else {
-                continue;
-            };
-            let detector = module.detectors[slot].get_or_insert_with(|| {
-                config.settings.detector.build().unwrap_or_else(|| {
-                    Box::new(super::anomaly::RollingZScore::new(Default::default()))
-                })
-            });
-            let name = detector.name();
-            let Some(verdict) = detector.observe_at(now, value) else {
-                continue;
-            };
-            let key = RuleKey::Anomaly(slot as u16);
-            let warning_z = config.settings.detector.warning_score();
-            let condition = if within_sampling_noise(metric, value, &verdict, samples) {
-                Condition::Clear
-            } else if verdict.level.is_some() {
-                Condition::Breach
-            } else if verdict.score.abs() <= warning_z * (1.0 - hysteresis) {
-                Condition::Clear
-            } else {
-                Condition::Band
-            };
-            if condition != Condition::Breach && !module.alerts.iter().any(|(k, _)| *k == key) {
-                continue;
-            }
-            let evidence = Evidence {
-                value,
-                threshold: verdict.warning_bound,
-                comparison: if verdict.score >= 0.0 {
-                    Comparison::Above
-                } else {
-                    Comparison::Below
-                },
-                samples,
-                window_seconds: module.stats.covered_seconds,
-                z_score: Some(verdict.score),
-                anomaly_score: Some(verdict.anomaly_score),
-                baseline_mean: Some(verdict.baseline_mean),
-                baseline_std: Some(verdict.baseline_std),
-                baseline_samples: Some(verdict.baseline_samples),
-                breach_in_seconds: None,
-            };
-            let timing = Timing {
-                for_seconds: config.settings.anomaly_for_seconds,
-                clear_for_seconds: config.settings.anomaly_clear_for_seconds,
-            };
-            let level = verdict.level.unwrap_or(super::alert::AlertLevel::Warning);
-            let source = AlertSource::Anomaly {
-                detector: name.to_owned(),
-            };
-            let judged = Judged {
-                module_index: index,
-                key,
-                metric,
-                source,
-            };
-            let observation = Observation {
-                condition,
-                level,
-                evidence,
-                timing,
-            };
-            self.alerts.settle(module, judged, observation, now, events);
-        }
     }
 
     fn prune_resolved(&mut self, now: f64) {
@@ -749,27 +593,6 @@ impl PerformanceMonitor {
     }
 }
 
-/// True when an error rate's move from its baseline is within what chance gives at
-/// the tick's volume: within three standard deviations of a binomial with the
-/// baseline's rate (at least one error in the tick's requests). A detector's spread
-/// learnt from a rate that sat at zero is near zero, so without this one error in a
-/// hundred requests would be a critical anomaly with a z-score in the millions.
-fn within_sampling_noise(
-    metric: &MetricName,
-    value: f64,
-    verdict: &Verdict,
-    requests: u64,
-) -> bool {
-    if *metric != MetricName::Builtin(super::metrics::Builtin::ErrorRate) || requests == 0 {
-        return false;
-    }
-    let n = requests as f64;
-    let rate = verdict.baseline_mean.clamp(0.0, 1.0);
-    // At least the variance of one error in the tick's requests.
-    let variance = (rate * (1.0 - rate)).max((n - 1.0).max(1.0) / (n * n));
-    (value - verdict.baseline_mean).abs() <= 3.0 * (variance / n).sqrt()
-}
-
 /// A module's snapshot, counting `held` records not yet applied to it.
 fn module_snapshot(module: &ModuleMetrics, held: PendingTotals) -> ModuleSnapshot {
     let stats = module.statistics();
@@ -809,116 +632,9 @@ struct AlertBook {
     dropped: u64,
 }
 
-/// Validated prediction settings.
-#[derive(Debug, Clone, Copy)]
-struct PredictSettings {
-    horizon_seconds: f64,
-    /// Values a trend needs before it forecasts; it keeps twice as many.
-    min_points: usize,
-}
-
-/// What is being judged: which slot of which module, on which metric, by what.
-struct Judged<'a> {
-    /// The module's index, which with `key` names the slot for flap control.
-    module_index: usize,
-    key: RuleKey,
-    metric: &'a MetricName,
-    source: AlertSource,
-}
-
 impl AlertBook {
     /// Steps the alert in the judged slot of `module`, keeping it while active and
     /// archiving it once resolved.
-    /// Follows a rule's metric near its threshold and raises (or withdraws) the
-    /// rule's info-level prediction when its trend will (or no longer will) cross
-    /// the threshold within the horizon.
-    fn predict(
-        &mut self,
-        module: &mut ModuleMetrics,
-        (module_index, rule_index): (usize, u16),
-        (rule, detect_metrics): (&Rule, &[MetricName]),
-        (condition, value, samples): (Condition, f64, u64),
-        now: f64,
-        events: &mut Vec<AlertEvent>,
-    ) {
-        let Some(settings) = self.predict else {
-            return;
-        };
-        let forecast = if samples > 0
-            && condition != Condition::Breach
-            && predict::follows(value, rule.threshold, rule.comparison)
-        {
-            let trends = &mut module.trends;
-            let position = match trends.iter().position(|(r, _)| *r == rule_index) {
-                Some(position) => position,
-                None => {
-                    trends.push((rule_index, Trend::new(2 * settings.min_points)));
-                    trends.len() - 1
-                }
-            };
-            let trend = &mut trends[position].1;
-            // The metric's detector's learnt season, where it learns one.
-            let season = detect_metrics
-                .iter()
-                .position(|m| *m == rule.metric)
-                .and_then(|slot| module.detectors.get(slot))
-                .and_then(|d| d.as_deref())
-                .filter(|d| d.expected_at(now).is_some());
-            trend.use_residuals(season.is_some());
-            let expected = season.and_then(|d| d.expected_at(now)).unwrap_or(0.0);
-            trend.push(now, value - expected);
-            if trend.forecast_due() {
-                let (threshold, comparison) = (rule.threshold, rule.comparison);
-                let (horizon, min_points) = (settings.horizon_seconds, settings.min_points);
-                let forecast = match season {
-                    Some(detector) => {
-                        trend.forecast_seasonal(threshold, comparison, horizon, min_points, |t| {
-                            detector.expected_at(t)
-                        })
-                    }
-                    None => trend.forecast(threshold, comparison, horizon, min_points),
-                };
-                trend.keep_forecast(now, forecast);
-            }
-            trend.kept_forecast(now)
-        } else {
-            if let Some(position) = module.trends.iter().position(|(r, _)| *r == rule_index) {
-                module.trends.swap_remove(position);
-            }
-            None
-        };
-        let key = RuleKey::Prediction(rule_index);
-        if forecast.is_none() && !module.alerts.iter().any(|(k, _)| *k == key) {
-            return;
-        }
-        let evidence = Evidence {
-            breach_in_seconds: forecast.map(|f| f.breach_in_seconds),
-            ..Evidence::of_rule(rule, value, samples, module.stats.covered_seconds)
-        };
-        let judged = Judged {
-            module_index,
-            key,
-            metric: &rule.metric,
-            source: AlertSource::Prediction {
-                rule: rule.name.clone(),
-            },
-        };
-        let observation = Observation {
-            condition: if forecast.is_some() {
-                Condition::Breach
-            } else {
-                Condition::Clear
-            },
-            level: AlertLevel::Info,
-            evidence,
-            timing: Timing {
-                for_seconds: 0.0,
-                clear_for_seconds: 0.0,
-            },
-        };
-        self.settle(module, judged, observation, now, events);
-    }
-
     fn settle(
         &mut self,
         module: &mut ModuleMetrics,
@@ -987,6 +703,51 @@ fn truncate(name: &str) -> String {
 mod tests {
     use super::*;
     use crate::monitor::{DetectorSpec, MonitorSettings};
+
+    /// Judging modules on rayon's threads settles the same alerts, with the same ids
+    /// and in the same order, as judging them on one: every tick's transitions and the
+    /// dashboard JSON are equal, through incidents, anomalies and forecasts.
+    #[test]
+    fn judging_on_several_threads_changes_nothing() {
+        use crate::monitor::alert::AlertSource;
+        use crate::monitor::simulate::{Scenario, Simulator};
+        let names: Vec<String> = (0..299).map(|i| format!("module_{i:03}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let start = 1_700_000_000.0;
+        let run = |parallel_from: usize| {
+            let mut monitor = PerformanceMonitor {
+                parallel_from,
+                ..PerformanceMonitor::default()
+            };
+            let mut simulator = Simulator::new(Scenario::for_modules(&names), 7, start);
+            let mut ticks = Vec::new();
+            for second in 1..=240 {
+                let now = start + f64::from(second);
+                simulator.advance(&mut monitor, now).expect("records");
+                // A latency ramp, for forecasts: p95 crosses 1 s after about 3 minutes.
+                for request in 0..50 {
+                    let seconds = 0.3 + 0.004 * f64::from(second) + 1e-4 * f64::from(request);
+                    monitor.record("ramp", seconds, true, now).expect("valid");
+                }
+                let events = monitor.tick(now);
+                let json = (second % 10 == 0).then(|| monitor.dashboard_json(now));
+                ticks.push((events, json));
+            }
+            ticks
+        };
+        let serial = run(usize::MAX);
+        // Four threads, whatever the machine has: runs are then judged out of order.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(4).build();
+        let parallel = pool.expect("a thread pool").install(|| run(0));
+        let events: Vec<&AlertEvent> = serial.iter().flat_map(|(e, _)| e).collect();
+        let sourced = |f: fn(&AlertSource) -> bool| events.iter().any(|e| f(&e.alert.source));
+        assert!(sourced(|s| matches!(s, AlertSource::Threshold { .. })));
+        assert!(sourced(|s| matches!(s, AlertSource::Anomaly { .. })));
+        assert!(sourced(|s| matches!(s, AlertSource::Prediction { .. })));
+        for (second, (one, many)) in serial.iter().zip(&parallel).enumerate() {
+            assert_eq!(one, many, "tick {}", second + 1);
+        }
+    }
 
     #[test]
     fn resolved_alerts_are_bounded_and_what_is_shed_is_counted() {

@@ -13,6 +13,7 @@ pub mod custom;
 pub mod detectors;
 mod engine;
 mod flap;
+mod judge;
 pub mod metrics;
 mod module;
 mod pending;
