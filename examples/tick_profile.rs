@@ -9,6 +9,8 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
+use std::time::{Duration, Instant};
+
 use common::Steady;
 use redline::monitor::PerformanceMonitor;
 
@@ -34,14 +36,36 @@ fn main() {
     let mut steady = Steady::new(1_000, events_per_tick, 4);
     steady.run_ticks(warm_up_ticks);
     let mut transitions = 0;
+    let (mut tick_times, mut snapshot_times) = (Vec::new(), Vec::new());
     for _ in 0..ticks {
         steady.fill_open_tick();
         let now = steady.next_tick_seconds();
+        let started = Instant::now();
         transitions += measured_tick(&mut steady.monitor, now);
+        let ticked = Instant::now();
         std::hint::black_box(measured_snapshot(&steady.monitor, now));
+        tick_times.push(ticked - started);
+        snapshot_times.push(ticked.elapsed());
         steady.tick_start_seconds = now;
     }
     println!(
         "{ticks} ticks of 1,000 modules at {events_per_tick} events each: {transitions} alert transitions"
     );
+    // Wall time per call, for comparing thread counts (RAYON_NUM_THREADS=1 judges
+    // on the calling thread); meaningless under valgrind.
+    println!(
+        "tick: median {:.0} µs, mean {:.0} µs; snapshot: median {:.0} µs",
+        micros(median(&mut tick_times)),
+        micros(tick_times.iter().sum::<Duration>() / ticks.max(1) as u32),
+        micros(median(&mut snapshot_times)),
+    );
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+fn micros(time: Duration) -> f64 {
+    time.as_secs_f64() * 1e6
 }

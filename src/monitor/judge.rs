@@ -61,20 +61,47 @@ pub(super) fn judge_all<'a>(
     work: &TickWork<'a>,
     parallel_from: usize,
 ) -> Vec<Settlement<'a>> {
-    // A pool of one thread would only move the work to another core's caches.
     #[cfg(not(target_arch = "wasm32"))]
     if modules.len() >= parallel_from && rayon::current_num_threads() > 1 {
-        use rayon::prelude::*;
-        let runs: Vec<Vec<Settlement<'a>>> = modules
-            .par_chunks_mut(CHUNK_MODULES)
-            .enumerate()
-            .map(|(run, chunk)| judge_run(chunk, run * CHUNK_MODULES, work))
-            .collect();
-        return runs.into_iter().flatten().collect();
+        return judge_on_threads(modules, work);
     }
     #[cfg(target_arch = "wasm32")]
     let _ = parallel_from;
     judge_run(modules, 0, work)
+}
+
+/// Judges runs of modules on the calling thread and on rayon's others, each taking the
+/// next run until none is left, so the tick starts at once and a pool thread that wakes
+/// late only joins in later (sleeping workers of a virtual machine can take longer to
+/// wake than a tick's work; handed to the pool, the tick would wait for them).
+#[cfg(not(target_arch = "wasm32"))]
+fn judge_on_threads<'a>(modules: &mut [ModuleMetrics], work: &TickWork<'a>) -> Vec<Settlement<'a>> {
+    use std::sync::{Mutex, PoisonError};
+    let runs = Mutex::new(modules.chunks_mut(CHUNK_MODULES).enumerate());
+    let judged = Mutex::new(Vec::new());
+    let take_runs = || {
+        loop {
+            let next = runs.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((run, chunk)) = next else {
+                break;
+            };
+            let settlements = judge_run(chunk, run * CHUNK_MODULES, work);
+            let mut judged = judged.lock().unwrap_or_else(PoisonError::into_inner);
+            judged.push((run, settlements));
+        }
+    };
+    rayon::in_place_scope(|scope| {
+        for _ in 1..rayon::current_num_threads() {
+            scope.spawn(|_| take_runs());
+        }
+        take_runs();
+    });
+    let mut judged = judged.into_inner().unwrap_or_else(PoisonError::into_inner);
+    judged.sort_unstable_by_key(|(run, _)| *run);
+    judged
+        .into_iter()
+        .flat_map(|(_, settlements)| settlements)
+        .collect()
 }
 
 fn judge_run<'a>(
