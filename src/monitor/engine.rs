@@ -1,10 +1,8 @@
 //! `PerformanceMonitor`: records into module windows, closes ticks, runs detectors and
 //! rules, and builds the dashboard snapshot.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
-
-use foldhash::fast::FixedState;
 
 use super::alert::{self, Alert, AlertEvent, AlertState, Observation, Rule};
 use super::bottleneck;
@@ -13,6 +11,7 @@ use super::custom::CustomKind;
 use super::flap::{FlapBook, FlapSettings};
 use super::judge::{self, Judged, PredictSettings, Settlement, TickWork};
 use super::module::{ModuleId, ModuleMetrics, check_latency};
+use super::names::NameIndex;
 use super::pending::{PendingRecords, PendingTotals};
 use super::sketch::SketchLayout;
 use super::snapshot::{
@@ -30,7 +29,7 @@ pub struct PerformanceMonitor {
     config: MonitorConfig,
     layout: Arc<SketchLayout>,
     modules: Vec<ModuleMetrics>,
-    index: HashMap<Box<str>, ModuleId, FixedState>,
+    index: NameIndex,
     /// Module ids in name order, for the snapshot.
     by_name: Vec<ModuleId>,
     /// Index of the tick being filled; `None` before the first record or tick.
@@ -89,7 +88,7 @@ impl PerformanceMonitor {
             config,
             layout,
             modules: Vec::new(),
-            index: HashMap::with_hasher(FixedState::with_seed(0x0072_6564_6c69_6e65)),
+            index: NameIndex::new(),
             by_name: Vec::new(),
             open_tick: None,
             last_tick_at: 0.0,
@@ -166,7 +165,7 @@ impl PerformanceMonitor {
     /// A module's id, creating the module if it is new.
     pub fn module_id(&mut self, name: &str, now: f64) -> Result<ModuleId, RecordError> {
         if let Some(id) = self.index.get(name) {
-            return Ok(*id);
+            return Ok(id);
         }
         self.add_module(name, now)
     }
@@ -220,7 +219,7 @@ impl PerformanceMonitor {
             .partition_point(|other| self.modules[other.index()].name() < name);
         self.by_name.insert(position, id);
         self.modules.push(module);
-        self.index.insert(name.into(), id);
+        self.index.push(name, id);
         Ok(id)
     }
 
@@ -234,7 +233,7 @@ impl PerformanceMonitor {
         now: f64,
     ) -> Result<ModuleId, RecordError> {
         let (id, created) = match self.index.get(module) {
-            Some(id) => (*id, false),
+            Some(id) => (id, false),
             None => (self.add_module(module, now)?, true),
         };
         if let Err(error) = self.record_id(id, latency_seconds, ok, now) {
@@ -251,7 +250,8 @@ impl PerformanceMonitor {
             && id.index() + 1 == self.modules.len()
             && let Some(module) = self.modules.pop()
         {
-            self.index.remove(module.name());
+            debug_assert_eq!(self.index.get(module.name()), Some(id));
+            self.index.pop();
             self.by_name.retain(|other| *other != id);
         }
     }
@@ -339,7 +339,7 @@ impl PerformanceMonitor {
                 increases,
                 sum_increase_seconds,
             } => {
-                let created = !self.index.contains_key(module.as_str());
+                let created = !self.index.contains(module.as_str());
                 let id = self.module_id(module, now)?;
                 let m = &mut self.modules[id.index()];
                 match m
@@ -374,7 +374,7 @@ impl PerformanceMonitor {
                 kind,
                 value,
             } => {
-                let created = !self.index.contains_key(module.as_str());
+                let created = !self.index.contains(module.as_str());
                 let id = self.module_id(module, now)?;
                 if let Err(error) = self.custom_id(id, name, *kind, *value) {
                     self.discard_if_created(id, created);

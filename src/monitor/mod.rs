@@ -16,6 +16,7 @@ mod flap;
 mod judge;
 pub mod metrics;
 mod module;
+mod names;
 mod pending;
 pub mod predict;
 pub mod rice;
