@@ -49,13 +49,14 @@ pub(super) struct TickWork<'a> {
     pub(super) now: f64,
 }
 
-/// Modules judged on one thread before another takes the next run (native only).
+/// Modules a thread judges before it takes the next run (native only).
 #[cfg(not(target_arch = "wasm32"))]
 const CHUNK_MODULES: usize = 64;
 
-/// Judges every module; `first_index` is the index of `modules[0]`. Returns the
-/// settlements in module order. With at least `parallel_from` modules, runs of
-/// [`CHUNK_MODULES`] are judged on rayon's threads (natively; wasm32 has one thread).
+/// Judges every module and returns the settlements in module order. With at least
+/// `parallel_from` modules and a pool of more than one thread, runs of
+/// [`CHUNK_MODULES`] are judged on the calling thread and rayon's others (natively;
+/// wasm32 has one thread). A pool of one would only move the work to another core.
 pub(super) fn judge_all<'a>(
     modules: &mut [ModuleMetrics],
     work: &TickWork<'a>,
