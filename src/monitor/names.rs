@@ -47,7 +47,8 @@ impl NameIndex {
     /// Adds `name` as the next id, which must be `id` (ids are dense, from 0).
     pub(super) fn push(&mut self, name: &str, id: ModuleId) {
         debug_assert_eq!(id.index(), self.spans.len());
-        // Names are at most 256 bytes and modules are capped well below 2^24.
+        // Within u32: names are at most 256 bytes, and 2^24 modules (to fill 4 GiB) would
+        // hold hundreds of gigabytes of windows first.
         let start = self.text.len() as u32;
         self.text.extend_from_slice(name.as_bytes());
         self.spans.push([start, self.text.len() as u32]);
