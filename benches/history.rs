@@ -11,7 +11,7 @@ mod common;
 use std::hint::black_box;
 use std::time::Instant;
 
-use common::Steady;
+use common::{Steady, median};
 use redline::monitor::window::ClosedTick;
 use redline::state::store::{self, Merged, Retention, Rollups};
 
@@ -28,11 +28,6 @@ fn closed(steady: &Steady) -> Vec<(u32, ClosedTick)> {
         .enumerate()
         .filter_map(|(id, module)| Some((id as u32, module.last_closed()?)))
         .collect()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_unstable_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn storage_per_day() {

@@ -9,9 +9,9 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::Steady;
+use common::{Steady, median};
 use redline::monitor::PerformanceMonitor;
 
 /// The only function callgrind counts: one `tick`.
@@ -44,8 +44,8 @@ fn main() {
         transitions += measured_tick(&mut steady.monitor, now);
         let ticked = Instant::now();
         std::hint::black_box(measured_snapshot(&steady.monitor, now));
-        tick_times.push(ticked - started);
-        snapshot_times.push(ticked.elapsed());
+        tick_times.push((ticked - started).as_secs_f64() * 1e6);
+        snapshot_times.push(ticked.elapsed().as_secs_f64() * 1e6);
         steady.tick_start_seconds = now;
     }
     println!(
@@ -55,17 +55,8 @@ fn main() {
     // on the calling thread); meaningless under valgrind.
     println!(
         "tick: median {:.0} µs, mean {:.0} µs; snapshot: median {:.0} µs",
-        micros(median(&mut tick_times)),
-        micros(tick_times.iter().sum::<Duration>() / ticks.max(1) as u32),
-        micros(median(&mut snapshot_times)),
+        median(tick_times.clone()),
+        tick_times.iter().sum::<f64>() / tick_times.len().max(1) as f64,
+        median(snapshot_times),
     );
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort_unstable();
-    times.get(times.len() / 2).copied().unwrap_or_default()
-}
-
-fn micros(time: Duration) -> f64 {
-    time.as_secs_f64() * 1e6
 }

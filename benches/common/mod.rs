@@ -10,6 +10,12 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, LogNormal};
 use redline::monitor::{ModuleId, PerformanceMonitor};
 
+/// The middle of `values` (the upper middle for an even count); 0 when empty.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_unstable_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// Median latency of the synthetic workload, seconds.
 pub const MEDIAN_LATENCY_SECONDS: f64 = 0.050;
 /// Lognormal shape (sigma of the log) of the synthetic workload.
