@@ -29,77 +29,91 @@ pub struct Bottleneck {
     pub reason: String,
 }
 
-/// A module as ranked: what the orders compare is read from its statistics once.
+/// A module as ranked: what the orders compare, read from its statistics once.
 #[derive(Clone, Copy)]
 struct Row<'a> {
     spent: f64,
-    p95: f64,
     name: &'a str,
     stats: &'a WindowStats,
 }
 
-/// The p95 order: slowest first, then by name. It is total: names are unique.
-fn by_p95(a: &Row<'_>, b: &Row<'_>) -> std::cmp::Ordering {
-    b.p95.total_cmp(&a.p95).then_with(|| a.name.cmp(b.name))
-}
-
-fn by_share(a: &Row<'_>, b: &Row<'_>) -> std::cmp::Ordering {
-    b.spent.total_cmp(&a.spent).then_with(|| by_p95(a, b))
+/// `f64::total_cmp`'s order as an integer's, so that rows compare without branches.
+fn order_key(value: f64) -> i64 {
+    let bits = value.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
 /// Ranks modules with latency data; returns the `top` by share of time spent.
+///
+/// Ties (equal p95, or equal time spent and p95) go to the module given first; the
+/// monitor gives them in name order, so its ties go by name.
 pub fn rank<'a>(
     modules: impl IntoIterator<Item = (&'a str, &'a WindowStats)>,
     top: usize,
 ) -> Vec<Bottleneck> {
-    // Rank on borrowed rows; only the `top` become owned `Bottleneck`s.
-    let rows: Vec<Row<'a>> = modules
-        .into_iter()
-        .filter(|(_, stats)| stats.latency_samples > 0)
-        .map(|(name, stats)| Row {
-            spent: stats.requests_per_second * stats.latency_mean,
-            p95: stats.percentiles.p95.value,
-            name,
-            stats,
-        })
-        .collect();
+    let modules = modules.into_iter();
+    let mut rows: Vec<Row<'a>> = Vec::with_capacity(modules.size_hint().0);
+    // Each row's p95 as an order key, apart, so that counting rows ahead is one
+    // plain pass over integers.
+    let mut p95_keys: Vec<i64> = Vec::with_capacity(modules.size_hint().0);
+    for (name, stats) in modules {
+        if stats.latency_samples > 0 {
+            rows.push(Row {
+                spent: stats.requests_per_second * stats.latency_mean,
+                name,
+                stats,
+            });
+            p95_keys.push(order_key(stats.percentiles.p95.value));
+        }
+    }
     let total: f64 = rows.iter().map(|row| row.spent).sum();
     let count = rows.len();
-    let mut ranked = rows.clone();
-    if top < ranked.len() && top > 0 {
-        ranked.select_nth_unstable_by(top - 1, by_share);
+    // The share order: more time spent first, then the p95 order (slower first, then
+    // the row given first). Keys compare as tuples; a larger one ranks ahead.
+    let share_key = |position: usize| {
+        let position_key = u32::MAX - u32::try_from(position).unwrap_or(u32::MAX);
+        (
+            order_key(rows[position].spent),
+            p95_keys[position],
+            position_key,
+        )
+    };
+    // The `top` positions by share, best first: most rows fall behind the last kept
+    // one at a single comparison.
+    let mut ranked: Vec<usize> = Vec::with_capacity(top.min(count) + 1);
+    for position in 0..count {
+        if top == 0 {
+            break;
+        }
+        let key = share_key(position);
+        if ranked.len() == top && ranked.last().is_some_and(|&last| share_key(last) >= key) {
+            continue;
+        }
+        let at = ranked.partition_point(|&kept| share_key(kept) > key);
+        ranked.insert(at, position);
+        ranked.truncate(top);
     }
-    ranked.truncate(top);
-    ranked.sort_unstable_by(by_share);
-    // Each ranked row's place by p95, without sorting every row: one more than the
-    // rows ahead of it (`top` counts over the rows).
-    let rank_by_p95: Vec<usize> = ranked
-        .iter()
-        .map(|row| {
-            1 + rows
-                .iter()
-                .filter(|other| by_p95(other, row).is_lt())
-                .count()
-        })
-        .collect();
     ranked
         .iter()
-        .zip(rank_by_p95)
         .enumerate()
-        .map(|(index, (row, rank_by_p95))| {
-            let (module, stats) = (row.name, row.stats);
-            let time_spent_per_second = row.spent;
-            let time_share = if total > 0.0 {
-                time_spent_per_second / total
-            } else {
-                0.0
-            };
+        .map(|(index, &position)| {
+            // One more than the rows ahead by p95: slower ones, and equal ones given
+            // before it.
+            let key = p95_keys[position];
+            let before = p95_keys[..position].iter().filter(|&&k| k >= key).count();
+            let after = p95_keys[position + 1..]
+                .iter()
+                .filter(|&&k| k > key)
+                .count();
+            let rank_by_p95 = 1 + before + after;
+            let Row { spent, name, stats } = rows[position];
+            let time_share = if total > 0.0 { spent / total } else { 0.0 };
             Bottleneck {
-                module: module.to_owned(),
+                module: name.to_owned(),
                 latency_p95: stats.percentiles.p95.value,
                 latency_mean: stats.latency_mean,
                 requests_per_second: stats.requests_per_second,
-                time_spent_per_second,
+                time_spent_per_second: spent,
                 time_share,
                 rank_by_p95,
                 rank_by_share: index + 1,

@@ -562,8 +562,12 @@ impl PerformanceMonitor {
                 })
                 .collect(),
         );
+        // In name order, so that ties rank by name.
         let bottlenecks = bottleneck::rank(
-            self.modules.iter().map(|m| (m.name(), &m.stats)),
+            self.by_name.iter().map(|id| {
+                let module = &self.modules[id.index()];
+                (module.name(), &module.stats)
+            }),
             self.config.settings.top_bottlenecks,
         );
         DashboardSnapshot {
