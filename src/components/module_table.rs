@@ -47,7 +47,7 @@ pub fn ordered_names(
     descending: bool,
 ) -> Vec<String> {
     let needle = filter.trim().to_ascii_lowercase();
-    let mut rows: Vec<(&String, &ModuleSnapshot)> = snapshot
+    let mut rows: Vec<(&str, &ModuleSnapshot)> = snapshot
         .modules
         .iter()
         .filter(|(name, _)| needle.is_empty() || name.to_ascii_lowercase().contains(&needle))
@@ -72,7 +72,7 @@ pub fn ordered_names(
             other => other,
         }
     });
-    rows.into_iter().map(|(name, _)| name.clone()).collect()
+    rows.into_iter().map(|(name, _)| name.to_owned()).collect()
 }
 
 /// Height of one table row in CSS pixels (the stylesheet fixes it to this).

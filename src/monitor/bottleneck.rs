@@ -71,32 +71,28 @@ pub fn rank<'a>(
     // The share order: more time spent first, then the p95 order (slower first, then
     // the row given first). Keys compare as tuples; a larger one ranks ahead.
     let share_key = |position: usize| {
-        let position_key = u32::MAX - u32::try_from(position).unwrap_or(u32::MAX);
         (
             order_key(rows[position].spent),
             p95_keys[position],
-            position_key,
+            std::cmp::Reverse(position),
         )
     };
     // The `top` positions by share, best first: most rows fall behind the last kept
     // one at a single comparison.
-    let mut ranked: Vec<usize> = Vec::with_capacity(top.min(count) + 1);
-    for position in 0..count {
-        if top == 0 {
-            break;
-        }
+    let mut ranked = Vec::with_capacity(top.min(count) + 1);
+    for position in 0..if top > 0 { count } else { 0 } {
         let key = share_key(position);
-        if ranked.len() == top && ranked.last().is_some_and(|&last| share_key(last) >= key) {
+        if ranked.len() == top && ranked.last().is_some_and(|(last, _)| *last >= key) {
             continue;
         }
-        let at = ranked.partition_point(|&kept| share_key(kept) > key);
-        ranked.insert(at, position);
+        let at = ranked.partition_point(|(kept, _)| *kept > key);
+        ranked.insert(at, (key, position));
         ranked.truncate(top);
     }
     ranked
         .iter()
         .enumerate()
-        .map(|(index, &position)| {
+        .map(|(index, &(_, position))| {
             // One more than the rows ahead by p95: slower ones, and equal ones given
             // before it.
             let key = p95_keys[position];

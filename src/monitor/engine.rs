@@ -558,7 +558,7 @@ impl PerformanceMonitor {
                 .map(|id| {
                     let module = &self.modules[id.index()];
                     let held = pending.get(id.index()).copied().unwrap_or_default();
-                    (module.name().to_owned(), module_snapshot(module, held))
+                    (module.shared_name().clone(), module_snapshot(module, held))
                 })
                 .collect(),
         );

@@ -36,7 +36,8 @@ pub(crate) enum RuleKey {
 /// The spec's `ModuleMetrics`: everything the monitor keeps about one module.
 #[derive(Debug)]
 pub struct ModuleMetrics {
-    name: String,
+    /// Shared with the snapshots, which then hold the name without copying it.
+    name: Arc<str>,
     layout: Arc<SketchLayout>,
     pub(crate) source: ModuleSource,
     pub(crate) window: ModuleWindow,
@@ -61,7 +62,7 @@ impl ModuleMetrics {
 
     pub(crate) fn with_layout(name: String, layout: Arc<SketchLayout>) -> Self {
         ModuleMetrics {
-            name,
+            name: name.into(),
             layout,
             source: ModuleSource::default(),
             window: ModuleWindow::default(),
@@ -106,6 +107,11 @@ impl ModuleMetrics {
 
     /// Module name.
     pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The module's name, shared.
+    pub(crate) fn shared_name(&self) -> &Arc<str> {
         &self.name
     }
 
@@ -243,7 +249,8 @@ impl ModuleMetrics {
 
     /// Heap bytes held by this module, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.name.capacity()
+        std::mem::size_of::<[usize; 2]>()
+            + self.name.len()
             + self.window.heap_bytes()
             + self.custom.heap_bytes()
             + self.rule_indexes.capacity() * 2

@@ -13,6 +13,7 @@
 //! resolved within `resolved_retention_seconds`, newest first.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -90,11 +91,11 @@ pub struct DashboardSnapshot {
 /// Modules by name, in name order. Serialises as the JSON object the spec's `modules`
 /// is; kept as a sorted `Vec` so that building a snapshot moves each entry once.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct ModuleMap(Vec<(String, ModuleSnapshot)>);
+pub struct ModuleMap(Vec<(Arc<str>, ModuleSnapshot)>);
 
 impl ModuleMap {
     /// Builds the map from entries already sorted by name, without duplicates.
-    pub(crate) fn from_sorted(entries: Vec<(String, ModuleSnapshot)>) -> Self {
+    pub(crate) fn from_sorted(entries: Vec<(Arc<str>, ModuleSnapshot)>) -> Self {
         debug_assert!(entries.windows(2).all(|pair| pair[0].0 < pair[1].0));
         ModuleMap(entries)
     }
@@ -102,7 +103,7 @@ impl ModuleMap {
     /// A module by name.
     pub fn get(&self, name: &str) -> Option<&ModuleSnapshot> {
         self.0
-            .binary_search_by(|(key, _)| key.as_str().cmp(name))
+            .binary_search_by(|(key, _)| (**key).cmp(name))
             .ok()
             .map(|index| &self.0[index].1)
     }
@@ -118,13 +119,13 @@ impl ModuleMap {
     }
 
     /// (name, module) pairs in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &ModuleSnapshot)> {
-        self.0.iter().map(|(name, module)| (name, module))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ModuleSnapshot)> {
+        self.0.iter().map(|(name, module)| (&**name, module))
     }
 
     /// Module names in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.0.iter().map(|(name, _)| name)
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(name, _)| &**name)
     }
 
     /// Modules in name order.
@@ -146,14 +147,14 @@ impl std::ops::Index<&str> for ModuleMap {
 }
 
 impl<'a> IntoIterator for &'a ModuleMap {
-    type Item = (&'a String, &'a ModuleSnapshot);
+    type Item = (&'a str, &'a ModuleSnapshot);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, ModuleSnapshot)>,
-        fn(&'a (String, ModuleSnapshot)) -> (&'a String, &'a ModuleSnapshot),
+        std::slice::Iter<'a, (Arc<str>, ModuleSnapshot)>,
+        fn(&'a (Arc<str>, ModuleSnapshot)) -> (&'a str, &'a ModuleSnapshot),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(name, module)| (name, module))
+        self.0.iter().map(|(name, module)| (&**name, module))
     }
 }
 
@@ -166,7 +167,11 @@ impl Serialize for ModuleMap {
 impl<'de> Deserialize<'de> for ModuleMap {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = BTreeMap::<String, ModuleSnapshot>::deserialize(deserializer)?;
-        Ok(ModuleMap(map.into_iter().collect()))
+        Ok(ModuleMap(
+            map.into_iter()
+                .map(|(name, module)| (Arc::from(name), module))
+                .collect(),
+        ))
     }
 }
 
