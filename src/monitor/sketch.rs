@@ -1659,6 +1659,82 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Subtracting a packed run as it unpacks gives what unpacking it whole and
+        /// subtracting gives, with the same sum.
+        #[test]
+        fn packed_subtraction_equals_unpacking_first(
+            width in 1u32..=8,
+            raw in proptest::collection::vec((proptest::num::u32::ANY, 0u32..1000), 0..300),
+        ) {
+            let max = (1u32 << width) - 1;
+            let counts: Vec<u32> = raw.iter().map(|(count, _)| count & max).collect();
+            let start: Vec<u32> = raw.iter().map(|(count, extra)| (count & max) + extra).collect();
+            let mut encoded = Vec::new();
+            encode_dense(&counts, 3, width, &mut |bytes: &[u8]| encoded.extend_from_slice(bytes));
+            let packed = &encoded[1 + varint_len(counts.len() as u64)..];
+            let mut window = start.clone();
+            let removed = match width {
+                1 => subtract_packed::<1>(packed, &mut window),
+                2 => subtract_packed::<2>(packed, &mut window),
+                3 => subtract_packed::<3>(packed, &mut window),
+                4 => subtract_packed::<4>(packed, &mut window),
+                5 => subtract_packed::<5>(packed, &mut window),
+                6 => subtract_packed::<6>(packed, &mut window),
+                7 => subtract_packed::<7>(packed, &mut window),
+                _ => subtract_packed::<8>(packed, &mut window),
+            };
+            let mut unpacked = vec![0; counts.len()];
+            unpack_counts(packed, width, 0, &mut unpacked);
+            let expected: Vec<u32> = start.iter().zip(&unpacked).map(|(a, b)| a.saturating_sub(*b)).collect();
+            proptest::prop_assert_eq!(&window, &expected);
+            let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+            proptest::prop_assert_eq!(removed, Some(total));
+        }
+    }
+
+    proptest::proptest! {
+        /// The window stays a sum of its ticks through busy (dense, narrow) ticks
+        /// entering and leaving, with zeros among them: quantiles and tracked reads
+        /// agree with a full read of a window rebuilt from the ticks kept.
+        #[test]
+        fn dense_ticks_expire_to_the_window_of_the_ticks_kept(
+            ticks in proptest::collection::vec(
+                (20usize..800, 0.005..0.5f64, 0.05..1.0f64, 0usize..40, proptest::num::u64::ANY),
+                1..30),
+            window_ticks in 1usize..10,
+        ) {
+            use rand::{SeedableRng, rngs::SmallRng};
+            use rand_distr::{Distribution, LogNormal};
+            let layout = layout();
+            let mut sketch = WindowSketch::default();
+            let mut log = TickLog::default();
+            let mut marks = std::collections::VecDeque::new();
+            let mut kept: std::collections::VecDeque<Vec<f64>> = Default::default();
+            for (count, median, sigma, zeros, seed) in ticks {
+                let dist = LogNormal::new(median.ln(), sigma).expect("valid");
+                let mut rng = SmallRng::seed_from_u64(seed);
+                let mut values: Vec<f64> = (0..count).map(|_| dist.sample(&mut rng)).collect();
+                values.extend(std::iter::repeat_n(0.0, zeros));
+                values.iter().for_each(|value| sketch.add(&layout, *value));
+                marks.push_back(sketch.close_tick_into(&layout, &mut log, 0).0);
+                kept.push_back(values);
+                while marks.len() > window_ticks {
+                    if let Some(mark) = marks.pop_front() {
+                        sketch.expire_from(&mut log, mark);
+                    }
+                    kept.pop_front();
+                }
+                let mut rebuilt = WindowSketch::default();
+                kept.iter().flatten().for_each(|value| rebuilt.add(&layout, *value));
+                rebuilt.close_tick_into(&layout, &mut TickLog::default(), 0);
+                let full = sketch.quantiles(&layout, 5.0);
+                proptest::prop_assert_eq!(full, rebuilt.quantiles(&layout, 5.0));
+                proptest::prop_assert_eq!(sketch.quantiles_tracked(&layout, 5.0), full);
+            }
+        }
+    }
+
     #[test]
     fn a_wide_range_collapses_low_bins_and_says_so() {
         let layout = SketchLayout::new(0.01, 64);
