@@ -51,18 +51,18 @@ impl Default for ContextSettings {
 /// The smallest and largest few of the values learnt: exactly what their 1 % and
 /// 99 % quantiles need, in a few bytes instead of a copy of every value.
 #[derive(Debug, Clone, Default)]
-struct Tails {
+pub(super) struct Tails {
     keep: usize,
     /// Ascending: the smallest values.
     low: Vec<f32>,
     /// Ascending: the largest values.
     high: Vec<f32>,
-    count: usize,
-    sum: f64,
+    pub(super) count: usize,
+    pub(super) sum: f64,
 }
 
 impl Tails {
-    fn new(samples: usize) -> Self {
+    pub(super) fn new(samples: usize) -> Self {
         // Ranks 0.01·(n−1) and 0.99·(n−1), interpolated, reach one past the floor.
         let keep = ((0.01 * samples.saturating_sub(1) as f64).floor() as usize + 2).min(samples);
         Tails {
@@ -71,7 +71,7 @@ impl Tails {
         }
     }
 
-    fn push(&mut self, value: f32) {
+    pub(super) fn push(&mut self, value: f32) {
         self.count += 1;
         self.sum += f64::from(value);
         if self.low.len() < self.keep || self.low.last().is_some_and(|v| value < *v) {
@@ -99,7 +99,7 @@ impl Tails {
     }
 
     /// The `q` quantile, interpolated as `RollingOrder::quantile` does, for q near 0 or 1.
-    fn quantile(&self, q: f64) -> Option<f64> {
+    pub(super) fn quantile(&self, q: f64) -> Option<f64> {
         let n = self.count;
         if n == 0 {
             return None;

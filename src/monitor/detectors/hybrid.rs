@@ -15,12 +15,12 @@ use crate::monitor::alert::AlertLevel;
 use crate::monitor::anomaly::{Detector, Verdict};
 
 /// Mean absolute deviation to standard deviation, for normal data (√(π/2)).
-const MAD_TO_STD: f64 = 1.253_314_1;
+pub(super) const MAD_TO_STD: f64 = 1.253_314_1;
 
 /// A held shift's anomaly score is at most this: the shift path is the monitor's
 /// alert path, and as evidence it ranks below novelty, so a shift alone never
 /// reaches the novelty alarm (`novelty_score`, 0.7) that NAB's threshold settles on.
-const SHIFT_SCORE_CEILING: f64 = 0.5;
+pub(super) const SHIFT_SCORE_CEILING: f64 = 0.5;
 
 /// Settings of the hybrid detector.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
