@@ -170,6 +170,7 @@ impl ModuleMetrics {
     }
 
     /// A metric's value with its support: `(value, samples, trustworthy)`.
+    #[inline]
     pub fn metric_value(&self, metric: &MetricName) -> Option<(f64, u64, bool)> {
         match metric {
             MetricName::Builtin(builtin) => {

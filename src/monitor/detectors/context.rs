@@ -51,18 +51,18 @@ impl Default for ContextSettings {
 /// The smallest and largest few of the values learnt: exactly what their 1 % and
 /// 99 % quantiles need, in a few bytes instead of a copy of every value.
 #[derive(Debug, Clone, Default)]
-struct Tails {
+pub(super) struct Tails {
     keep: usize,
     /// Ascending: the smallest values.
     low: Vec<f32>,
     /// Ascending: the largest values.
     high: Vec<f32>,
-    count: usize,
-    sum: f64,
+    pub(super) count: usize,
+    pub(super) sum: f64,
 }
 
 impl Tails {
-    fn new(samples: usize) -> Self {
+    pub(super) fn new(samples: usize) -> Self {
         // Ranks 0.01·(n−1) and 0.99·(n−1), interpolated, reach one past the floor.
         let keep = ((0.01 * samples.saturating_sub(1) as f64).floor() as usize + 2).min(samples);
         Tails {
@@ -71,7 +71,7 @@ impl Tails {
         }
     }
 
-    fn push(&mut self, value: f32) {
+    pub(super) fn push(&mut self, value: f32) {
         self.count += 1;
         self.sum += f64::from(value);
         if self.low.len() < self.keep || self.low.last().is_some_and(|v| value < *v) {
@@ -99,7 +99,7 @@ impl Tails {
     }
 
     /// The `q` quantile, interpolated as `RollingOrder::quantile` does, for q near 0 or 1.
-    fn quantile(&self, q: f64) -> Option<f64> {
+    pub(super) fn quantile(&self, q: f64) -> Option<f64> {
         let n = self.count;
         if n == 0 {
             return None;
@@ -125,10 +125,27 @@ pub struct Context {
     origin: f64,
     width: f64,
     learnt_mean: f64,
+    /// The levels before the newest, as many as the longest run needs, in a ring
+    /// whose oldest is at `next` once it is full (shifting them cost a memmove a value).
     recent: Vec<i64>,
+    next: usize,
     bits: Vec<u64>,
     refractory: Refractory,
 }
+
+/// The hash a run of levels starts from.
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Each run's weight in the novelty score, by its length less one: 1 / length.
+const WEIGHTS: [f64; MAX_ORDER] = {
+    let mut weights = [0.0; MAX_ORDER];
+    let mut order = 0;
+    while order < MAX_ORDER {
+        weights[order] = 1.0 / (order + 1) as f64;
+        order += 1;
+    }
+    weights
+};
 
 fn mix(mut h: u64) -> u64 {
     // splitmix64's finaliser.
@@ -137,6 +154,11 @@ fn mix(mut h: u64) -> u64 {
     h ^= h >> 27;
     h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^ (h >> 31)
+}
+
+/// The hash of a run: the hash of the run one shorter, and the level before it.
+fn extend(hash: u64, level: i64, order: usize) -> u64 {
+    mix(hash ^ (level as u64).wrapping_add(order as u64))
 }
 
 impl Context {
@@ -150,6 +172,7 @@ impl Context {
             width: 0.0,
             learnt_mean: 0.0,
             recent: Vec::new(),
+            next: 0,
             bits: Vec::new(),
             refractory: Refractory::new(settings.refractory),
         }
@@ -157,23 +180,42 @@ impl Context {
 
     fn level(&self, value: f64) -> i64 {
         // `floor` by truncation (exact within the clamp): on baseline x86-64 `f64::floor`
-        // is a call into libm, and this runs twice per value judged.
+        // is a call into libm.
         let scaled = ((value - self.origin) / self.width).clamp(-1e15, 1e15);
         let truncated = scaled as i64;
         truncated - i64::from((truncated as f64) > scaled)
     }
 
-    /// Hashes of the runs ending in `level`: order 1 first.
-    fn run_hashes(&self, level: i64) -> impl Iterator<Item = (usize, u64)> + '_ {
-        let mut hash = 0x9e37_79b9_7f4a_7c15u64;
-        std::iter::once(level)
-            .chain(self.recent.iter().rev().copied())
-            .take(self.settings.max_order.min(MAX_ORDER))
-            .enumerate()
-            .map(move |(order, l)| {
-                hash = mix(hash ^ (l as u64).wrapping_add(order as u64));
-                (order, hash)
-            })
+    /// The hashes of the runs ending in `level`, order 1 first, and how many there
+    /// are. `N` bounds them: the longest run's, or a smaller bound when the settings
+    /// allow it. Its loops run to `N`, a constant, so that short runs' are unrolled
+    /// and their hashes stay in registers.
+    #[inline(always)]
+    fn run_hashes<const N: usize>(&self, level: i64) -> ([u64; N], usize) {
+        let count = self
+            .settings
+            .max_order
+            .min(MAX_ORDER)
+            .min(1 + self.recent.len())
+            .min(N);
+        let mut hashes = [0; N];
+        let mut hash = SEED;
+        let mut l = level;
+        // The levels before, newest first: backwards round the ring.
+        let last = self.recent.len().saturating_sub(1);
+        let mut at = self.next.checked_sub(1).unwrap_or(last);
+        for (order, slot) in hashes.iter_mut().enumerate() {
+            if order == count {
+                break;
+            }
+            if order > 0 {
+                l = self.recent[at];
+                at = at.checked_sub(1).unwrap_or(last);
+            }
+            hash = extend(hash, l, order);
+            *slot = hash;
+        }
+        (hashes, count)
     }
 
     fn bit(&self, hash: u64) -> usize {
@@ -192,34 +234,114 @@ impl Context {
         (value.is_finite() && !self.bits.is_empty()).then(|| self.novelty(value, adjacent))
     }
 
-    fn level_seen(&self, level: i64) -> bool {
-        self.run_hashes(level)
-            .next()
-            .is_some_and(|(_, hash)| self.seen(hash))
+    // Out of line and cold: a level never reached is rare once levels are learnt,
+    // and inline its two hashes were found for every value, just in case.
+    #[cold]
+    #[inline(never)]
+    fn beside_seen(&self, level: i64) -> bool {
+        self.seen(extend(SEED, level - 1, 0)) || self.seen(extend(SEED, level + 1, 0))
     }
 
     fn novelty(&self, value: f64, adjacent: f64) -> f64 {
         let level = self.level(value);
+        let (hashes, count) = self.run_hashes::<MAX_ORDER>(level);
+        self.novelty_of(level, &hashes, count, adjacent)
+    }
+
+    /// The share of the first `count` runs (`hashes`, order 1 first) never seen,
+    /// shorter runs weighing more: a level never reached is the strongest sign.
+    #[inline(always)]
+    fn novelty_of<const N: usize>(
+        &self,
+        level: i64,
+        hashes: &[u64; N],
+        count: usize,
+        adjacent: f64,
+    ) -> f64 {
+        if count == 0 {
+            return 0.0;
+        }
+        // Order 1 on its own: only a new level asks after its neighbours.
         let mut score = 0.0;
-        let mut total = 0.0;
-        for (order, hash) in self.run_hashes(level) {
-            // Shorter runs weigh more: a level never reached is the strongest sign.
-            let weight = 1.0 / (order + 1) as f64;
-            total += weight;
-            if self.seen(hash) {
-                continue;
-            }
+        let mut total = WEIGHTS[0];
+        if !self.seen(hashes[0]) {
             // A step just past the levels seen is less news than a jump beyond them.
-            let beside_seen = order == 0
-                && adjacent < 1.0
-                && (self.level_seen(level - 1) || self.level_seen(level + 1));
-            score += if beside_seen {
-                weight * adjacent
+            score += if adjacent < 1.0 && self.beside_seen(level) {
+                WEIGHTS[0] * adjacent
             } else {
-                weight
+                WEIGHTS[0]
             };
         }
-        if total > 0.0 { score / total } else { 0.0 }
+        for (order, (hash, weight)) in hashes.iter().zip(&WEIGHTS).enumerate().skip(1) {
+            if order == count {
+                break;
+            }
+            total += weight;
+            if !self.seen(*hash) {
+                score += weight;
+            }
+        }
+        score / total
+    }
+
+    /// Learns `value`. With `adjacent` (as in `raw_novelty`), also gives what
+    /// `raw_novelty` gave before it was learnt; judging and learning share the
+    /// value's level and run hashes, found once.
+    pub(crate) fn learn(&mut self, value: f64, adjacent: Option<f64>) -> Option<f64> {
+        if !value.is_finite() {
+            return None;
+        }
+        self.seen_values += 1;
+        if let Some(learning) = &mut self.learning {
+            learning.push(value as f32);
+            if self.seen_values >= self.settings.learn_samples.max(2) {
+                self.fix_levels();
+            }
+            return None;
+        }
+        let level = self.level(value);
+        // Hybrid's default longest run is 2, context's 4.
+        match self.settings.max_order {
+            0..=2 => self.learn_runs::<2>(level, adjacent),
+            3..=4 => self.learn_runs::<4>(level, adjacent),
+            _ => self.learn_runs::<MAX_ORDER>(level, adjacent),
+        }
+    }
+
+    #[inline(always)]
+    fn learn_runs<const N: usize>(&mut self, level: i64, adjacent: Option<f64>) -> Option<f64> {
+        let (hashes, count) = self.run_hashes::<N>(level);
+        // Judged before any of the value's own runs is marked seen.
+        let novelty = adjacent.map(|adjacent| self.novelty_of(level, &hashes, count, adjacent));
+        let mask = self.bits.len() * 64 - 1;
+        for (order, hash) in hashes.iter().enumerate() {
+            if order == count {
+                break;
+            }
+            let bit = (*hash as usize) & mask;
+            self.bits[bit / 64] |= 1 << (bit % 64);
+        }
+        let keep = self.settings.max_order.min(MAX_ORDER).saturating_sub(1);
+        if self.recent.len() < keep {
+            self.recent.push(level);
+        } else if keep > 0 {
+            self.recent[self.next] = level;
+            self.next = if self.next + 1 == keep {
+                0
+            } else {
+                self.next + 1
+            };
+        }
+        novelty
+    }
+
+    /// The verdict on a raw novelty, damped by the refractory.
+    fn verdict(&self, novelty: f64, samples: usize) -> Verdict {
+        let level = Level::new(self.settings.warning_score, self.settings.critical_score);
+        // The baseline shown is the learnt mean, give or take one level.
+        let mut verdict = level.verdict(novelty, self.learnt_mean, self.width, samples);
+        verdict.anomaly_score = novelty;
+        self.refractory.damp(verdict)
     }
 
     fn fix_levels(&mut self) {
@@ -248,44 +370,25 @@ impl Detector for Context {
         if !value.is_finite() || self.bits.is_empty() {
             return None;
         }
-        let novelty = self.novelty(value, 1.0);
-        let level = Level::new(self.settings.warning_score, self.settings.critical_score);
-        // The baseline shown is the learnt mean, give or take one level.
-        let mut verdict = level.verdict(novelty, self.learnt_mean, self.width, self.seen_values);
-        verdict.anomaly_score = novelty;
-        Some(self.refractory.damp(verdict))
+        Some(self.verdict(self.novelty(value, 1.0), self.seen_values))
     }
 
     fn update(&mut self, value: f64) {
-        if !value.is_finite() {
-            return;
+        // The refractory counts alarms, so it needs the judgement too.
+        let adjacent = (self.settings.refractory > 0).then_some(1.0);
+        if let Some(novelty) = self.learn(value, adjacent) {
+            let verdict = self.verdict(novelty, self.seen_values);
+            self.refractory.step(Some(&verdict));
         }
-        self.seen_values += 1;
-        if let Some(learning) = &mut self.learning {
-            learning.push(value as f32);
-            if self.seen_values >= self.settings.learn_samples.max(2) {
-                self.fix_levels();
-            }
-            return;
-        }
-        if self.settings.refractory > 0 {
-            self.refractory.step(self.evaluate(value).as_ref());
-        }
-        let level = self.level(value);
-        let mut hashes = [0u64; MAX_ORDER];
-        let mut count = 0;
-        for (order, hash) in self.run_hashes(level) {
-            hashes[order] = hash;
-            count = order + 1;
-        }
-        for hash in &hashes[..count] {
-            let bit = self.bit(*hash);
-            self.bits[bit / 64] |= 1 << (bit % 64);
-        }
-        self.recent.push(level);
-        if self.recent.len() >= self.settings.max_order {
-            self.recent.remove(0);
-        }
+    }
+
+    /// Judges and learns in one pass (`evaluate` then `update` would hash twice).
+    fn observe(&mut self, value: f64) -> Option<Verdict> {
+        let samples = self.seen_values;
+        let novelty = self.learn(value, Some(1.0))?;
+        let verdict = self.verdict(novelty, samples);
+        self.refractory.step(Some(&verdict));
+        Some(verdict)
     }
 
     fn heap_bytes(&self) -> usize {

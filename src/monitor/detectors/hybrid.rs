@@ -15,12 +15,12 @@ use crate::monitor::alert::AlertLevel;
 use crate::monitor::anomaly::{Detector, Verdict};
 
 /// Mean absolute deviation to standard deviation, for normal data (√(π/2)).
-const MAD_TO_STD: f64 = 1.253_314_1;
+pub(super) const MAD_TO_STD: f64 = 1.253_314_1;
 
 /// A held shift's anomaly score is at most this: the shift path is the monitor's
 /// alert path, and as evidence it ranks below novelty, so a shift alone never
 /// reaches the novelty alarm (`novelty_score`, 0.7) that NAB's threshold settles on.
-const SHIFT_SCORE_CEILING: f64 = 0.5;
+pub(super) const SHIFT_SCORE_CEILING: f64 = 0.5;
 
 /// Settings of the hybrid detector.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -144,7 +144,9 @@ impl Shift {
         floor_spread(self.deviation * MAD_TO_STD, self.mean, min_relative)
     }
 
-    fn update(&mut self, value: f64, settings: &Lines) {
+    /// Learns `value`; `spread` is the spread it was judged against, if it was (what
+    /// `spread` would find again).
+    fn update(&mut self, value: f64, settings: &Lines, spread: Option<f64>) {
         self.count += 1;
         let weight = 1.0 / self.count.min(settings.span as usize) as f64;
         let mut residual = value - self.mean;
@@ -154,7 +156,8 @@ impl Shift {
         }
         // Plain averages while warming up; then a value pulls at most clip_z spreads.
         if self.count > settings.min_samples as usize {
-            let limit = settings.clip_z * self.spread(settings.min_relative_std);
+            let spread = spread.unwrap_or_else(|| self.spread(settings.min_relative_std));
+            let limit = settings.clip_z * spread;
             residual = residual.clamp(-limit, limit);
         }
         self.mean += weight * residual;
@@ -185,10 +188,11 @@ impl Hybrid {
         }
     }
 
-    /// The verdict, and whether it is an alarm for the refractory.
-    fn judge(&self, value: f64) -> Option<(Verdict, bool)> {
+    /// The verdict, and whether it is an alarm for the refractory, given the novelty
+    /// path's raw novelty of `value` (0 before it judges).
+    fn judge(&self, value: f64, novelty: f64) -> Option<(Verdict, bool)> {
         let s = &self.lines;
-        if !value.is_finite() || self.shift.count < s.min_samples as usize {
+        if !self.judging(value) {
             return None;
         }
         let spread = self.shift.spread(s.min_relative_std);
@@ -197,10 +201,6 @@ impl Hybrid {
             Level::new(s.warning_z, s.critical_z).verdict(z, self.shift.mean, spread, {
                 self.shift.count.min(s.span as usize)
             });
-        let novelty = self
-            .context
-            .raw_novelty(value, f64::from(s.adjacent_weight))
-            .unwrap_or(0.0);
         let novel = novelty >= s.novelty_score;
         if verdict.level.is_none() && novel && z.abs() >= s.confirm_z {
             verdict.level = Some(AlertLevel::Warning);
@@ -221,6 +221,14 @@ impl Hybrid {
         let alarm = verdict.anomaly_score >= s.novelty_score;
         Some((self.refractory.damp(verdict), alarm))
     }
+
+    fn judging(&self, value: f64) -> bool {
+        value.is_finite() && self.shift.count >= self.lines.min_samples as usize
+    }
+
+    fn adjacent_weight(&self) -> f64 {
+        f64::from(self.lines.adjacent_weight)
+    }
 }
 
 impl Detector for Hybrid {
@@ -229,7 +237,12 @@ impl Detector for Hybrid {
     }
 
     fn evaluate(&self, value: f64) -> Option<Verdict> {
-        self.judge(value).map(|(verdict, _)| verdict)
+        let novelty = self.judging(value).then(|| {
+            let adjacent = self.adjacent_weight();
+            self.context.raw_novelty(value, adjacent).unwrap_or(0.0)
+        });
+        self.judge(value, novelty.unwrap_or(0.0))
+            .map(|(verdict, _)| verdict)
     }
 
     fn update(&mut self, value: f64) {
@@ -242,13 +255,16 @@ impl Detector for Hybrid {
         if !value.is_finite() {
             return None;
         }
-        let judged = self.judge(value);
+        // The novelty path learns first, judging from what it knew before.
+        let adjacent = self.judging(value).then(|| self.adjacent_weight());
+        let novelty = self.context.learn(value, adjacent);
+        let judged = self.judge(value, novelty.unwrap_or(0.0));
         self.refractory
             .step_alarm(judged.is_some_and(|(_, alarm)| alarm));
         let z = judged.map_or(0.0, |(verdict, _)| verdict.score);
         self.recent_z = [z as f32, self.recent_z[0]];
-        self.context.update(value);
-        self.shift.update(value, &self.lines);
+        let spread = judged.map(|(verdict, _)| verdict.baseline_std);
+        self.shift.update(value, &self.lines, spread);
         judged.map(|(verdict, _)| verdict)
     }
 

@@ -5,6 +5,8 @@ pub mod context;
 pub mod hybrid;
 pub mod level_shift;
 pub mod likelihood;
+#[cfg(test)]
+mod reference;
 pub mod robust;
 pub mod rolling;
 pub mod seasonal;
