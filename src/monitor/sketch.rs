@@ -10,6 +10,24 @@
 
 use std::collections::VecDeque;
 
+/// Calls `f::<W>(args)` with a dense run's count width `width` as the constant `W`:
+/// widths 1 to 7 each get their own, and any other is taken as 8, so callers check
+/// `width <= 8` first.
+macro_rules! with_narrow_width {
+    ($width:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $width {
+            1 => $f::<1>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            _ => $f::<8>($($arg),*),
+        }
+    };
+}
+
 use sketches_ddsketch::{Config as DdConfig, DDSketch};
 
 /// Values at or below this (seconds) count as zero latency, as in DDSketch.
@@ -832,18 +850,8 @@ impl WindowSketch {
         if let Some(inside) = inside.clone().filter(|_| !self.may_saturate) {
             // No bin can go below zero: the common widths subtract as they unpack.
             let window = &mut self.window[inside];
-            let removed = match width {
-                1 => subtract_packed::<1>(packed, window),
-                2 => subtract_packed::<2>(packed, window),
-                3 => subtract_packed::<3>(packed, window),
-                4 => subtract_packed::<4>(packed, window),
-                5 => subtract_packed::<5>(packed, window),
-                6 => subtract_packed::<6>(packed, window),
-                7 => subtract_packed::<7>(packed, window),
-                8 => subtract_packed::<8>(packed, window),
-                _ => None,
-            };
-            if let Some(removed) = removed {
+            if width <= 8 {
+                let removed = with_narrow_width!(width, subtract_packed(packed, window));
                 self.window_total = self.window_total.saturating_sub(removed);
                 return;
             }
@@ -1216,18 +1224,8 @@ fn encode_dense(open: &[u32], first_key: i32, width: u32, push: &mut impl FnMut(
     let mut out = Staging::new(push);
     out.varint(zigzag(i64::from(first_key)));
     out.varint(open.len() as u64);
-    let narrow = match width {
-        1 => pack_narrow::<1, _>(open, &mut out),
-        2 => pack_narrow::<2, _>(open, &mut out),
-        3 => pack_narrow::<3, _>(open, &mut out),
-        4 => pack_narrow::<4, _>(open, &mut out),
-        5 => pack_narrow::<5, _>(open, &mut out),
-        6 => pack_narrow::<6, _>(open, &mut out),
-        7 => pack_narrow::<7, _>(open, &mut out),
-        8 => pack_narrow::<8, _>(open, &mut out),
-        _ => false,
-    };
-    if narrow {
+    if width <= 8 {
+        with_narrow_width!(width, pack_narrow(open, &mut out));
         return out.finish();
     }
     if width <= 16 {
@@ -1264,13 +1262,10 @@ fn encode_dense(open: &[u32], first_key: i32, width: u32, push: &mut impl FnMut(
     out.finish()
 }
 
-/// Packs `open` in `W`-bit counts (`W` at most 8; false for others), each group of
+/// Packs `open` in `W`-bit counts (`W` 1 to 8), each group of
 /// eight in one register with immediate shifts, written whole.
 #[inline(always)]
-fn pack_narrow<const W: usize, F: FnMut(&[u8])>(open: &[u32], out: &mut Staging<'_, F>) -> bool {
-    if !(1..=8).contains(&W) {
-        return false;
-    }
+fn pack_narrow<const W: usize>(open: &[u32], out: &mut Staging<'_, impl FnMut(&[u8])>) {
     let mut pack = |group: &[u32]| {
         let packed = group.iter().enumerate().fold(0u64, |packed, (k, &count)| {
             packed | (u64::from(count) << (k * W))
@@ -1285,7 +1280,6 @@ fn pack_narrow<const W: usize, F: FnMut(&[u8])>(open: &[u32], out: &mut Staging<
         pack(group);
     }
     pack(groups.remainder());
-    true
 }
 
 /// Eight bytes of `bytes` from `at`, little-endian, zero past the end.
@@ -1314,12 +1308,9 @@ fn packed_count(packed: &[u8], position: usize, width: u32) -> u32 {
 /// Subtracts a dense run of `W`-bit counts (`W` at most 8) from `window`, which holds
 /// the run's bins and no less than any of its counts; returns their sum. With the
 /// width a constant, each group of eight comes from one read and immediate shifts,
-/// straight into the window (no staged copy). `None` for widths it does not take.
+/// straight into the window (no staged copy).
 #[inline(always)]
-fn subtract_packed<const W: usize>(packed: &[u8], window: &mut [u32]) -> Option<u64> {
-    if !(1..=8).contains(&W) {
-        return None;
-    }
+fn subtract_packed<const W: usize>(packed: &[u8], window: &mut [u32]) -> u64 {
     let mask = (1u64 << W) - 1;
     // At most 255 a bin over at most 65,536 bins: the sum fits a u32.
     let mut removed = 0u32;
@@ -1341,7 +1332,7 @@ fn subtract_packed<const W: usize>(packed: &[u8], window: &mut [u32]) -> Option<
         at += W;
     }
     subtract(read_u64_le(packed, at), groups.into_remainder());
-    Some(u64::from(removed))
+    u64::from(removed)
 }
 
 /// Counts `first..first + out.len()` of a dense run into `out`; `first` is a
@@ -1674,22 +1665,13 @@ mod tests {
             encode_dense(&counts, 3, width, &mut |bytes: &[u8]| encoded.extend_from_slice(bytes));
             let packed = &encoded[1 + varint_len(counts.len() as u64)..];
             let mut window = start.clone();
-            let removed = match width {
-                1 => subtract_packed::<1>(packed, &mut window),
-                2 => subtract_packed::<2>(packed, &mut window),
-                3 => subtract_packed::<3>(packed, &mut window),
-                4 => subtract_packed::<4>(packed, &mut window),
-                5 => subtract_packed::<5>(packed, &mut window),
-                6 => subtract_packed::<6>(packed, &mut window),
-                7 => subtract_packed::<7>(packed, &mut window),
-                _ => subtract_packed::<8>(packed, &mut window),
-            };
+            let removed = with_narrow_width!(width, subtract_packed(packed, &mut window));
             let mut unpacked = vec![0; counts.len()];
             unpack_counts(packed, width, 0, &mut unpacked);
             let expected: Vec<u32> = start.iter().zip(&unpacked).map(|(a, b)| a.saturating_sub(*b)).collect();
             proptest::prop_assert_eq!(&window, &expected);
             let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
-            proptest::prop_assert_eq!(removed, Some(total));
+            proptest::prop_assert_eq!(removed, total);
         }
     }
 

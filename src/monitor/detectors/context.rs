@@ -191,6 +191,7 @@ impl Context {
     /// allow it. Its loops run to `N`, a constant, so that short runs' are unrolled
     /// and their hashes stay in registers.
     #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // index loops on purpose: see below
     fn run_hashes<const N: usize>(&self, level: i64) -> ([u64; N], usize) {
         let count = self
             .settings
@@ -204,7 +205,9 @@ impl Context {
         // The levels before, newest first: backwards round the ring.
         let last = self.recent.len().saturating_sub(1);
         let mut at = self.next.checked_sub(1).unwrap_or(last);
-        for (order, slot) in hashes.iter_mut().enumerate() {
+        // Index loops to the constant `N`, not iterator adaptors: their speed would
+        // rest on LLVM inlining `nth`, which an unrelated edit can undo.
+        for order in 0..N {
             if order == count {
                 break;
             }
@@ -213,7 +216,7 @@ impl Context {
                 at = at.checked_sub(1).unwrap_or(last);
             }
             hash = extend(hash, l, order);
-            *slot = hash;
+            hashes[order] = hash;
         }
         (hashes, count)
     }
@@ -272,13 +275,13 @@ impl Context {
                 WEIGHTS[0]
             };
         }
-        for (order, (hash, weight)) in hashes.iter().zip(&WEIGHTS).enumerate().skip(1) {
+        for order in 1..N.min(WEIGHTS.len()) {
             if order == count {
                 break;
             }
-            total += weight;
-            if !self.seen(*hash) {
-                score += weight;
+            total += WEIGHTS[order];
+            if !self.seen(hashes[order]) {
+                score += WEIGHTS[order];
             }
         }
         score / total
@@ -309,16 +312,17 @@ impl Context {
     }
 
     #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // index loops, as in `run_hashes`
     fn learn_runs<const N: usize>(&mut self, level: i64, adjacent: Option<f64>) -> Option<f64> {
         let (hashes, count) = self.run_hashes::<N>(level);
         // Judged before any of the value's own runs is marked seen.
         let novelty = adjacent.map(|adjacent| self.novelty_of(level, &hashes, count, adjacent));
         let mask = self.bits.len() * 64 - 1;
-        for (order, hash) in hashes.iter().enumerate() {
+        for order in 0..N {
             if order == count {
                 break;
             }
-            let bit = (*hash as usize) & mask;
+            let bit = (hashes[order] as usize) & mask;
             self.bits[bit / 64] |= 1 << (bit % 64);
         }
         let keep = self.settings.max_order.min(MAX_ORDER).saturating_sub(1);
